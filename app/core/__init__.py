@@ -1,0 +1,1 @@
+"""Services shared by the GUI and the CLI. Never imports Qt (import-linter enforces it)."""

@@ -1,0 +1,1 @@
+"""Language models: the local worker (llama.cpp) and, later, the cloud fallback."""

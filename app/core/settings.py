@@ -1,0 +1,83 @@
+"""Typed settings stored as TOML, with a schema version.
+
+An unreadable file is set aside as a backup and the app starts on the defaults; the
+warning is kept on the loaded settings so every front end can show it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+
+from app.core import paths
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+
+class CloudSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False  # escalation is opt-in; off means no non-loopback socket is ever opened
+    policy: Literal["never", "ask", "auto"] = "never"
+    threshold: float = Field(0.5, ge=0.0, le=1.0)
+    base_url: str = ""
+    model: str = ""
+    price_per_1k: float = Field(0.0, ge=0.0)
+
+
+class RetrievalSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    top_k: int = Field(4, ge=1, le=50)
+    chunk_tokens: int = Field(200, ge=32, le=1000)
+    chunk_overlap: int = Field(40, ge=0, le=500)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    chat_model: str = ""  # empty: the catalog's default chat model
+    n_ctx: int = Field(2048, ge=256)
+    n_threads: int = Field(0, ge=0)  # 0: probe the machine
+    max_answer_tokens: int = Field(160, ge=8)
+    retrieval: RetrievalSettings = RetrievalSettings()
+    cloud: CloudSettings = CloudSettings()
+
+    _warning: str | None = PrivateAttr(default=None)
+
+    @property
+    def warning(self) -> str | None:
+        return self._warning
+
+
+def load(path: Path | None = None) -> Settings:
+    path = path or paths.settings_file()
+    if not path.exists():
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return Settings.model_validate(data)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError) as exc:
+        backup = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
+        path.replace(backup)
+        reason = str(exc).splitlines()[0]
+        settings = Settings()
+        settings._warning = f"settings file {path} could not be read ({reason}); kept it as {backup.name} and started on defaults"
+        log.warning(settings._warning)
+        return settings
+
+
+def save(settings: Settings, path: Path | None = None) -> None:
+    path = path or paths.settings_file()
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(tomli_w.dumps(settings.model_dump(mode="json")), encoding="utf-8")
+    tmp.replace(path)  # atomic: a crash never leaves half a settings file

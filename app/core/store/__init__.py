@@ -1,0 +1,1 @@
+"""Where chunks and their vectors live: a Chroma store and a SQLite catalog beside it."""

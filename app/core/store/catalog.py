@@ -1,0 +1,101 @@
+"""The SQLite catalog of ingested documents. Schema changes are named, append-only migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_documents",
+        """
+        CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            collection TEXT NOT NULL,
+            path TEXT NOT NULL,
+            name TEXT NOT NULL,
+            sha256 TEXT,
+            size INTEGER,
+            mtime REAL,
+            status TEXT NOT NULL,
+            error TEXT,
+            pages INTEGER NOT NULL DEFAULT 0,
+            chunks INTEGER NOT NULL DEFAULT 0,
+            seconds REAL NOT NULL DEFAULT 0,
+            updated_at REAL NOT NULL,
+            UNIQUE (collection, path)
+        );
+        """,
+    ),
+]
+
+
+@dataclass
+class DocumentRecord:
+    collection: str
+    path: str
+    name: str
+    sha256: str | None
+    size: int | None
+    mtime: float | None
+    status: str
+    error: str | None
+    pages: int
+    chunks: int
+    seconds: float
+    updated_at: float
+
+
+class Catalog:
+    def __init__(self, db_path: Path) -> None:
+        self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._lock:
+            self._db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+            done = {row[0] for row in self._db.execute("SELECT name FROM schema_migrations")}
+            for name, sql in MIGRATIONS:
+                if name in done:
+                    continue
+                self._db.execute("BEGIN")
+                for statement in filter(str.strip, sql.split(";")):  # executescript would commit early
+                    self._db.execute(statement)
+                self._db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, time.time()))
+                self._db.execute("COMMIT")
+
+    def get(self, collection: str, path: str) -> DocumentRecord | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM documents WHERE collection=? AND path=?", (collection, path)).fetchone()
+        return _record(row) if row else None
+
+    def put(self, record: DocumentRecord) -> None:
+        fields = list(record.__dict__)
+        with self._lock:
+            self._db.execute(
+                f"INSERT INTO documents ({', '.join(fields)}) VALUES ({', '.join('?' * len(fields))}) "
+                f"ON CONFLICT (collection, path) DO UPDATE SET {', '.join(f'{f}=excluded.{f}' for f in fields)}",
+                [getattr(record, f) for f in fields],
+            )
+
+    def documents(self, collection: str | None = None) -> list[DocumentRecord]:
+        sql, args = "SELECT * FROM documents", ()
+        if collection is not None:
+            sql, args = sql + " WHERE collection=?", (collection,)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY name", args).fetchall()
+        return [_record(r) for r in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _record(row: sqlite3.Row) -> DocumentRecord:
+    return DocumentRecord(**{k: row[k] for k in row.keys() if k != "id"})
