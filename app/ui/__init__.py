@@ -1,0 +1,1 @@
+"""The desktop front end: windows and workers over app.core services."""

@@ -1,0 +1,46 @@
+"""Every background job goes through GeneratorWorker: the core streams with plain generators,
+the worker turns each yield into a signal, and every exception arrives as `errored` on the
+main thread instead of dying silently off it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Generator
+from typing import Any
+
+from PySide6.QtCore import QThread, Signal
+
+log = logging.getLogger(__name__)
+
+
+class GeneratorWorker(QThread):
+    yielded = Signal(object)
+    finished_with = Signal(object)  # the generator's return value (QThread already has `finished`)
+    errored = Signal(str)
+
+    def __init__(self, job: Callable[[threading.Event], Generator[Any, None, Any] | Any], parent=None) -> None:
+        super().__init__(parent)
+        self._job = job
+        self.cancel_event = threading.Event()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def run(self) -> None:
+        try:
+            result = self._job(self.cancel_event)
+            if isinstance(result, Generator):
+                try:
+                    while True:
+                        item = next(result)
+                        if self.cancel_event.is_set():
+                            result.close()
+                            break
+                        self.yielded.emit(item)
+                except StopIteration as done:
+                    result = done.value
+            self.finished_with.emit(result)
+        except Exception as exc:  # noqa: BLE001 - every failure must reach the user
+            log.exception("background job failed")
+            self.errored.emit(str(exc) or type(exc).__name__)

@@ -1,0 +1,86 @@
+"""The main window over the real services, driven with pytest-qt."""
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from app.core.ingest import ingest
+from app.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, services):
+    w = MainWindow(services)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.close()
+
+
+def test_asking_through_the_window_streams_text_and_shows_citations(qtbot, window, services, guide_pdf):
+    ingest(services, [guide_pdf], "default")
+    window.refresh_documents()
+    assert window.documents.count() == 1
+    window.question.setText("How often must the lamp be cleaned?")
+    pieces = []
+    with qtbot.waitSignal(window.answer_finished, timeout=120_000) as finished:
+        worker = window.ask()
+        worker.yielded.connect(pieces.append)
+        assert not window.ask_button.isEnabled() and window.stop_button.isEnabled()
+        # The UI thread stays free while the model generates: the event loop keeps turning.
+        qtbot.waitUntil(lambda: len(pieces) >= 1, timeout=120_000)
+        assert worker.isRunning() or pieces
+    result = finished.args[0]
+    assert len(pieces) > 1, "text should arrive in several streamed pieces"
+    assert window.answer.toPlainText().strip() == result.text
+    assert window.citations.count() == len(result.citations)
+    assert "p. 2" in window.citations.item(0).text()
+    qtbot.waitUntil(lambda: window.ask_button.isEnabled(), timeout=10_000)
+
+
+def test_dropping_files_ingests_them_and_reports_failures(qtbot, window, guide_pdf, tmp_path, monkeypatch):
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.4 nothing else")
+    warnings = []
+    monkeypatch.setattr("app.ui.main_window.QMessageBox.warning", lambda *a: warnings.append(a[2]))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(guide_pdf)), QUrl.fromLocalFile(str(bad))])
+    pos = QPointF(window.rect().center())
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    qtbot.waitUntil(lambda: window.documents.count() == 2, timeout=120_000)
+    names = sorted(window.documents.item(i).text() for i in range(2))
+    assert names[0].startswith("broken.pdf — error") and names[1] == "keeper-manual.pdf"
+    assert warnings and "broken.pdf" in warnings[0]
+    assert "1 indexed" in window.statusBar().currentMessage()
+
+
+def test_stop_cancels_a_running_answer(qtbot, window, services, guide_pdf):
+    ingest(services, [guide_pdf], "default")
+    window.question.setText("Tell me everything about the lighthouse, in detail.")
+    pieces = []
+    worker = window.ask()
+    worker.yielded.connect(pieces.append)
+    qtbot.waitUntil(lambda: len(pieces) >= 2, timeout=120_000)
+    window.stop()
+    qtbot.waitUntil(lambda: not worker.isRunning(), timeout=10_000)
+    assert window.ask_button.isEnabled()
+    assert len(pieces) < services.settings.max_answer_tokens
+
+
+def test_a_qt_warning_fails_the_test(pytester):
+    pytester.makeini("[pytest]\nqt_api = pyside6\nqt_log_level_fail = WARNING\n")
+    pytester.makepyfile(
+        """
+        from PySide6.QtCore import qWarning
+        def test_warns(qtbot):
+            qWarning("something is off")
+        """
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Failure: Qt messages with level WARNING or above emitted*"])
