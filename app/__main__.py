@@ -1,3 +1,7 @@
+import multiprocessing
+
 from app.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # the parser child re-imports this module under another name
+    multiprocessing.freeze_support()
+    raise SystemExit(main())

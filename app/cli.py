@@ -193,9 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from app.core.errors import HearthError
     from app.core.logs import setup_logging
-    from app.core.models import ModelError
-    from app.core.tasks import TaskError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -204,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     try:
         return args.func(args)
-    except (ModelError, TaskError) as exc:
+    except HearthError as exc:
         _err(f"error: {exc}")
         return EXIT_FAIL
     except KeyboardInterrupt:

@@ -12,7 +12,7 @@ def test_text_and_markdown_chunks_keep_line_numbers(services, tmp_path):
     report = ingest(services, [notes], "default")
     assert report.files[0].status == "indexed"
     [vector] = services.embedder.embed(["where is the spare key?"])
-    hit = services.store.query("default", vector, 1)[0]
+    hit = services.library.query("default", vector, 1)[0]
     assert hit.line_start <= 90 <= hit.line_end and "flowerpot" in hit.text
 
 
@@ -29,15 +29,15 @@ def test_bad_files_get_a_reason_and_the_batch_goes_on(services, tmp_path, guide_
     assert by_name["empty.pdf"].status == "error" and "empty" in by_name["empty.pdf"].error
     assert by_name["photo.pdf"].status == "error" and "PDF" in by_name["photo.pdf"].error
     assert by_name["archive.xyz"].status == "skipped" and ".xyz" in by_name["archive.xyz"].error
-    assert by_name["gone.pdf"].status == "error" and "No such file" in by_name["gone.pdf"].error
-    assert services.store.count("default") == by_name["keeper-manual.pdf"].chunks
+    assert by_name["gone.pdf"].status == "error" and "not found" in by_name["gone.pdf"].error
+    assert services.library.chunk_count("default") == by_name["keeper-manual.pdf"].chunks
 
 
 def test_reingesting_an_unchanged_file_only_checks_its_hash(services, guide_pdf):
     first = ingest(services, [guide_pdf], "default")
     second = ingest(services, [guide_pdf], "default")
     assert first.files[0].status == "indexed" and second.files[0].status == "unchanged"
-    assert services.store.count("default") == first.files[0].chunks
+    assert services.library.chunk_count("default") == first.files[0].chunks
 
 
 def test_cli_exit_codes(tmp_path, guide_pdf):

@@ -1,21 +1,25 @@
 """Ingestion: files → sections → chunks → vectors, recorded in the catalog.
 
 Every file ends with a status and, when it failed, a one-line reason; one bad file never stops
-the batch. An unchanged file (same content hash) costs a hash check and nothing more.
+the batch. An unchanged file (same content hash) costs a hash check and nothing more. Parsing
+runs in the parser child process one file ahead, so it overlaps with embedding.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from app.core.chunking import chunk_document
-from app.core.documents import DocumentError, parse, supported_suffixes
+from app.core.documents import Document, DocumentError, Unsupported, supported_suffixes
 from app.core.store.catalog import DocumentRecord
 from app.core.streams import drain
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -82,45 +86,98 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def ingest_file(services, path: Path, collection: str, password: str | None = None) -> FileOutcome:
-    started = time.perf_counter()
+@dataclass
+class _Job:
+    """One file on its way through: checked, then parsed in the child, then embedded."""
+
+    path: Path
+    record: DocumentRecord
+    outcome: FileOutcome
+    started: float
+    parsing: bool = False
+
+
+def _start(services, path: Path, collection: str, password: str | None) -> _Job:
     key = str(path.resolve())
-    outcome = FileOutcome(path=str(path), status="error")
-    sha = size = mtime = None
+    job = _Job(path, DocumentRecord(collection, key, path.name, None, None, None, "error", None, 0, 0, 0.0, 0.0),
+               FileOutcome(str(path), "error"), time.perf_counter())
     try:
+        if path.suffix.lower() not in supported_suffixes():
+            raise Unsupported(f"unsupported file type {path.suffix or '(none)'}")
         stat = path.stat()
-        size, mtime = stat.st_size, stat.st_mtime
-        sha = _sha256(path)
-        previous = services.catalog.get(collection, key)
-        if previous and previous.sha256 == sha and previous.status == "indexed":
-            outcome.status, outcome.pages, outcome.chunks = "unchanged", previous.pages, previous.chunks
-            return outcome
-        doc = parse(path, password)
-        rs = services.settings.retrieval
-        chunks = chunk_document(doc, services.embedder.tokenizer, rs.chunk_tokens, rs.chunk_overlap)
-        vectors = services.embedder.embed([c.text for c in chunks])
-        services.store.replace_document(collection, key, chunks, vectors, doc_id=sha[:16])
-        outcome.status, outcome.pages, outcome.chunks = "indexed", doc.pages, len(chunks)
+        job.record.size, job.record.mtime = stat.st_size, stat.st_mtime
+        job.record.sha256 = _sha256(path)
+        previous = services.library.document(collection, key)
+        if previous and previous.sha256 == job.record.sha256 and previous.status == "indexed":
+            job.outcome.status, job.outcome.pages, job.outcome.chunks = "unchanged", previous.pages, previous.chunks
+            return job
+        services.parser.submit(path, password)
+        job.parsing = True
     except DocumentError as exc:
-        outcome.status, outcome.error = exc.status, str(exc)
+        job.outcome.status, job.outcome.error = exc.status, str(exc)
+    except FileNotFoundError:
+        job.outcome.error = "file not found (moved or deleted)"
     except OSError as exc:
-        outcome.error = f"cannot read file ({exc.strerror or exc})"
-    finally:
-        outcome.seconds = round(time.perf_counter() - started, 3)
-    if outcome.status != "unchanged":
-        services.catalog.put(DocumentRecord(collection, key, path.name, sha, size, mtime, outcome.status, outcome.error,
-                                            outcome.pages, outcome.chunks, outcome.seconds, time.time()))
+        job.outcome.error = f"cannot read file ({exc.strerror or exc})"
+    return job
+
+
+def _collect(services, job: _Job) -> Document | DocumentError | None:
+    """The parse result for a job (frees the parser for the next file)."""
+    if not job.parsing:
+        return None
+    try:
+        return services.parser.result()
+    except DocumentError as exc:
+        return exc
+
+
+def _finish(services, job: _Job, parsed: Document | DocumentError | None) -> FileOutcome:
+    outcome, record = job.outcome, job.record
+    if parsed is not None:
+        try:
+            if isinstance(parsed, DocumentError):
+                raise parsed
+            doc = parsed
+            rs = services.settings.retrieval
+            chunks = chunk_document(doc, services.embedder.tokenizer, rs.chunk_tokens, rs.chunk_overlap)
+            vectors = services.embedder.embed([c.text for c in chunks])
+            record.status, record.pages, record.chunks = "indexed", doc.pages, len(chunks)
+            record.error = "; ".join(doc.warnings)[:500] or None
+            services.library.store_document(record, chunks, vectors, doc_id=record.sha256[:16])
+            outcome.status, outcome.pages, outcome.chunks, outcome.error = "indexed", doc.pages, len(chunks), record.error
+        except DocumentError as exc:
+            outcome.status, outcome.error = exc.status, str(exc)
+        except OSError as exc:
+            outcome.status, outcome.error = "error", f"could not store it ({exc.strerror or exc})"
+        except Exception as exc:  # noqa: BLE001 - one file's failure must not end the batch
+            log.exception("ingest failed for %s", job.path)
+            outcome.status, outcome.error = "error", f"could not store it ({type(exc).__name__}: {str(exc)[:200]})"
+    outcome.seconds = round(time.perf_counter() - job.started, 3)
+    if outcome.status not in ("unchanged", "indexed"):
+        record.status, record.error, record.pages, record.chunks = outcome.status, outcome.error, 0, 0
+        record.seconds, record.updated_at = outcome.seconds, time.time()
+        try:
+            services.library.record(record)
+        except Exception:  # noqa: BLE001 - e.g. a full disk; the outcome still reports it
+            log.exception("could not record the outcome for %s", job.path)
     return outcome
 
 
 def ingest_iter(services, inputs: Iterable[Path], collection: str, password: str | None = None) -> Generator[Progress, None, IngestReport]:
     """Ingest, yielding a Progress as each file starts and ends; returns the report."""
     started = time.perf_counter()
+    services.library.collection(collection, create=True)
     files = expand(inputs)
     report = IngestReport()
+    job = _start(services, files[0], collection, password) if files else None
     for n, path in enumerate(files):
         yield Progress(n, len(files), str(path), None, None)
-        outcome = ingest_file(services, path, collection, password)
+        assert job is not None
+        current, parsed = job, _collect(services, job)
+        # The next file parses in the child while this one is embedded here.
+        job = _start(services, files[n + 1], collection, password) if n + 1 < len(files) else None
+        outcome = _finish(services, current, parsed)
         report.files.append(outcome)
         elapsed = time.perf_counter() - started
         yield Progress(n + 1, len(files), str(path), outcome, elapsed / (n + 1) * (len(files) - n - 1))

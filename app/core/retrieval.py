@@ -7,4 +7,4 @@ from app.core.store.vectors import Hit
 
 def retrieve(services, query: str, collection: str, k: int) -> list[Hit]:
     [vector] = services.embedder.embed([query])
-    return services.store.query(collection, vector, k)
+    return services.library.query(collection, vector, k)

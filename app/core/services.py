@@ -10,8 +10,8 @@ from typing import Any
 from app.core import netpolicy, paths
 from app.core import settings as settings_mod
 from app.core.settings import Settings
+from app.core.store import DEFAULT_COLLECTION  # noqa: F401 - re-exported for front ends
 
-DEFAULT_COLLECTION = "default"
 
 
 def _embedder():
@@ -20,16 +20,16 @@ def _embedder():
     return Embedder()
 
 
-def _store():
-    from app.core.store.vectors import VectorStore
+def _library():
+    from app.core.store.library import Library
 
-    return VectorStore(paths.store_dir())
+    return Library()
 
 
-def _catalog():
-    from app.core.store.catalog import Catalog
+def _parser():
+    from app.core.isolation import ParserProcess
 
-    return Catalog(paths.catalog_db())
+    return ParserProcess()
 
 
 class Services:
@@ -52,12 +52,13 @@ class Services:
         return self._part("embedder", _embedder)
 
     @property
-    def store(self):
-        return self._part("store", _store)
+    def library(self):
+        """The catalog and vector store; opening it takes the data-folder lock."""
+        return self._part("library", _library)
 
     @property
-    def catalog(self):
-        return self._part("catalog", _catalog)
+    def parser(self):
+        return self._part("parser", _parser)
 
     @property
     def engine(self):
@@ -75,6 +76,6 @@ class Services:
 
     def close(self) -> None:
         with self._lock:
-            for name in ("engine", "catalog"):
+            for name in ("engine", "parser", "library"):
                 if name in self._parts and name not in self._shared:
                     self._parts.pop(name).close()

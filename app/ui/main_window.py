@@ -120,7 +120,7 @@ class MainWindow(QMainWindow):
     # -- documents -----------------------------------------------------------------------
     def refresh_documents(self) -> None:
         self.documents.clear()
-        for record in self.services.catalog.documents(self.collection):
+        for record in self.services.library.documents(self.collection):
             item = QListWidgetItem(record.name if record.status == "indexed" else f"{record.name} — {record.status}")
             detail = f"{record.pages} pages, {record.chunks} chunks" if record.status == "indexed" else record.error or record.status
             item.setToolTip(f"{record.path}\n{detail}")

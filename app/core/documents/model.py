@@ -20,6 +20,7 @@ class Document:
     kind: str
     sections: list[Section] = field(default_factory=list)
     pages: int = 0
+    warnings: list[str] = field(default_factory=list)  # parts that could not be read (say, one bad page)
 
     @property
     def char_count(self) -> int:

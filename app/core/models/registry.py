@@ -20,12 +20,13 @@ from pathlib import Path
 import tomli_w
 
 from app.core import paths
+from app.core.errors import HearthError
 from app.core.models.gguf import GGUFError, read_info
 
 FETCH_FIX = "run `hearth models fetch`"
 
 
-class ModelError(Exception):
+class ModelError(HearthError):
     """A model problem the user can act on; str() is one line."""
 
 

@@ -1,1 +1,3 @@
 """Where chunks and their vectors live: a Chroma store and a SQLite catalog beside it."""
+
+DEFAULT_COLLECTION = "default"

@@ -30,7 +30,23 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0002_collections",
+        """
+        CREATE TABLE collections (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            folder TEXT,
+            created_at REAL NOT NULL
+        );
+        INSERT INTO collections (name, created_at) SELECT DISTINCT collection, updated_at FROM documents;
+        """,
+    ),
 ]
+
+# "pending" is written before a document's chunks and replaced once they are all stored, so a
+# crash leaves a marker that recovery finds.
+STATUSES = ("indexed", "error", "needs password", "skipped", "pending", "interrupted")
 
 
 @dataclass
@@ -47,6 +63,20 @@ class DocumentRecord:
     chunks: int
     seconds: float
     updated_at: float
+
+
+@dataclass
+class Collection:
+    id: int
+    name: str
+    folder: str | None
+    created_at: float
+    documents: int = 0
+
+    @property
+    def key(self) -> str:
+        """The vector-store name: stable across renames."""
+        return f"c{self.id}"
 
 
 class Catalog:
@@ -83,6 +113,50 @@ class Catalog:
                 f"ON CONFLICT (collection, path) DO UPDATE SET {', '.join(f'{f}=excluded.{f}' for f in fields)}",
                 [getattr(record, f) for f in fields],
             )
+
+    def delete(self, collection: str, path: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM documents WHERE collection=? AND path=?", (collection, path))
+
+    def with_status(self, status: str) -> list[DocumentRecord]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM documents WHERE status=?", (status,)).fetchall()
+        return [_record(r) for r in rows]
+
+    # -- collections -------------------------------------------------------------------------
+    def collections(self) -> list[Collection]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT c.id, c.name, c.folder, c.created_at, COUNT(d.id) AS documents FROM collections c "
+                "LEFT JOIN documents d ON d.collection = c.name AND d.status = 'indexed' GROUP BY c.id ORDER BY c.name"
+            ).fetchall()
+        return [Collection(**dict(r)) for r in rows]
+
+    def collection(self, name: str) -> Collection | None:
+        return next((c for c in self.collections() if c.name == name), None)
+
+    def create_collection(self, name: str, folder: str | None = None) -> Collection:
+        with self._lock:
+            self._db.execute("INSERT INTO collections (name, folder, created_at) VALUES (?, ?, ?)", (name, folder, time.time()))
+        return self.collection(name)  # type: ignore[return-value]
+
+    def set_folder(self, name: str, folder: str | None) -> None:
+        with self._lock:
+            self._db.execute("UPDATE collections SET folder=? WHERE name=?", (folder, name))
+
+    def rename_collection(self, old: str, new: str) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.execute("UPDATE collections SET name=? WHERE name=?", (new, old))
+            self._db.execute("UPDATE documents SET collection=? WHERE collection=?", (new, old))
+            self._db.execute("COMMIT")
+
+    def delete_collection(self, name: str) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM documents WHERE collection=?", (name,))
+            self._db.execute("DELETE FROM collections WHERE name=?", (name,))
+            self._db.execute("COMMIT")
 
     def documents(self, collection: str | None = None) -> list[DocumentRecord]:
         sql, args = "SELECT * FROM documents", ()

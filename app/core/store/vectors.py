@@ -36,11 +36,22 @@ class VectorStore:
         path.mkdir(parents=True, exist_ok=True)
         self._client = chromadb.PersistentClient(path=str(path), settings=CHROMA_SETTINGS)
 
-    def _collection(self, name: str):
-        return self._client.get_or_create_collection(f"hearth_{name}", embedding_function=None, metadata={"hnsw:space": "cosine"})
+    def _collection(self, key: str):
+        return self._client.get_or_create_collection(f"hearth_{key}", embedding_function=None, metadata={"hnsw:space": "cosine"})
 
-    def replace_document(self, collection: str, path: str, chunks: list[Chunk], embeddings: list[list[float]], doc_id: str) -> None:
-        col = self._collection(collection)
+    def drop(self, key: str) -> None:
+        if f"hearth_{key}" in {c.name for c in self._client.list_collections()}:
+            self._client.delete_collection(f"hearth_{key}")
+
+    def chunk_counts(self, key: str) -> dict[str, int]:
+        """Chunks per source path: what consistency checks compare with the catalog."""
+        counts: dict[str, int] = {}
+        for meta in self._collection(key).get(include=["metadatas"])["metadatas"]:
+            counts[meta["path"]] = counts.get(meta["path"], 0) + 1
+        return counts
+
+    def replace_document(self, key: str, path: str, chunks: list[Chunk], embeddings: list[list[float]], doc_id: str) -> None:
+        col = self._collection(key)
         col.delete(where={"path": path})
         if not chunks:
             return
@@ -55,14 +66,14 @@ class VectorStore:
             ],
         )
 
-    def delete_document(self, collection: str, path: str) -> None:
-        self._collection(collection).delete(where={"path": path})
+    def delete_document(self, key: str, path: str) -> None:
+        self._collection(key).delete(where={"path": path})
 
-    def count(self, collection: str) -> int:
-        return self._collection(collection).count()
+    def count(self, key: str) -> int:
+        return self._collection(key).count()
 
-    def query(self, collection: str, embedding: list[float], k: int) -> list[Hit]:
-        col = self._collection(collection)
+    def query(self, key: str, embedding: list[float], k: int) -> list[Hit]:
+        col = self._collection(key)
         if col.count() == 0:
             return []
         res = col.query(query_embeddings=[embedding], n_results=min(k, col.count()), include=["documents", "metadatas", "distances"])

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from app.core.errors import HearthError
 
-class TaskError(Exception):
+
+class TaskError(HearthError):
     """Bad input for a task (empty question, empty collection…); str() is one line."""
 
 

@@ -1,0 +1,156 @@
+"""The catalog and the vectors, kept consistent with each other.
+
+Every write runs on one writer thread (Chroma is thread-safe, but the catalog-then-vectors
+sequence must not interleave between two ingests). A document is marked `pending` before its
+chunks are written and `indexed` after; recovery at open removes the chunks of any document a
+crash left pending, and marks it `interrupted` so the next ingest redoes it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from app.core import paths
+from app.core.chunking import Chunk
+from app.core.errors import HearthError
+from app.core.lock import DataLock
+from app.core.store import DEFAULT_COLLECTION
+from app.core.store.catalog import Catalog, Collection, DocumentRecord
+from app.core.store.vectors import Hit, VectorStore
+
+INTERRUPTED = "ingest was interrupted; it will be re-ingested"
+_NAME = re.compile(r"^[^\x00-\x1f/\\]{1,64}$")
+
+
+class CollectionError(HearthError):
+    pass
+
+
+class Library:
+    def __init__(self) -> None:
+        self._lock = DataLock(paths.data_dir())
+        self._lock.acquire()
+        try:
+            self.catalog = Catalog(paths.catalog_db())
+            self.vectors = VectorStore(paths.store_dir())
+        except BaseException:
+            self._lock.release()
+            raise
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
+        self.recovered = self._write(self._recover)
+
+    def _write(self, fn, *args):
+        return self._writer.submit(fn, *args).result()
+
+    def _recover(self) -> list[str]:
+        stale = self.catalog.with_status("pending")
+        for record in stale:
+            collection = self.catalog.collection(record.collection)
+            if collection is not None:
+                self.vectors.delete_document(collection.key, record.path)
+            record.status, record.error, record.chunks = "interrupted", INTERRUPTED, 0
+            self.catalog.put(record)
+        return [r.path for r in stale]
+
+    # -- collections -------------------------------------------------------------------------
+    def collections(self) -> list[Collection]:
+        return self.catalog.collections()
+
+    def collection(self, name: str, create: bool = False) -> Collection:
+        found = self.catalog.collection(name)
+        if found is None and (create or name == DEFAULT_COLLECTION):
+            _check_name(name)
+            found = self._write(self.catalog.create_collection, name)
+        if found is None:
+            known = ", ".join(c.name for c in self.collections()) or "none"
+            raise CollectionError(f"no collection named {name!r} (collections: {known})")
+        return found
+
+    def create_collection(self, name: str, folder: str | None = None) -> Collection:
+        _check_name(name)
+        if self.catalog.collection(name) is not None:
+            raise CollectionError(f"a collection named {name!r} already exists")
+        return self._write(self.catalog.create_collection, name, folder)
+
+    def rename_collection(self, old: str, new: str) -> None:
+        self.collection(old)
+        _check_name(new)
+        if self.catalog.collection(new) is not None:
+            raise CollectionError(f"a collection named {new!r} already exists")
+        self._write(self.catalog.rename_collection, old, new)
+
+    def delete_collection(self, name: str) -> None:
+        key = self.collection(name).key
+        self._write(lambda: (self.vectors.drop(key), self.catalog.delete_collection(name)))
+
+    def follow_folder(self, name: str, folder: Path | None) -> None:
+        self.collection(name, create=True)
+        self._write(self.catalog.set_folder, name, str(folder.resolve()) if folder else None)
+
+    # -- documents ---------------------------------------------------------------------------
+    def documents(self, collection: str | None = None) -> list[DocumentRecord]:
+        return self.catalog.documents(collection)
+
+    def document(self, collection: str, path: str) -> DocumentRecord | None:
+        return self.catalog.get(collection, path)
+
+    def record(self, record: DocumentRecord) -> None:
+        """Store a document's outcome that has no chunks (an error, a skip)."""
+        self.collection(record.collection, create=True)
+        self._write(self.catalog.put, record)
+
+    def store_document(self, record: DocumentRecord, chunks: list[Chunk], embeddings: list[list[float]], doc_id: str) -> None:
+        key = self.collection(record.collection, create=True).key
+
+        def write() -> None:
+            final_status, record.status = record.status, "pending"
+            self.catalog.put(record)
+            try:
+                self.vectors.replace_document(key, record.path, chunks, embeddings, doc_id)
+            except Exception:
+                # Take back whatever part was written; if even that fails (a full disk), the
+                # pending marker stays and recovery cleans up at the next open.
+                self.vectors.delete_document(key, record.path)
+                self.catalog.delete(record.collection, record.path)
+                raise
+            record.status, record.updated_at = final_status, time.time()
+            self.catalog.put(record)
+
+        self._write(write)
+
+    def remove_document(self, collection: str, path: str) -> bool:
+        key = self.collection(collection).key
+        if self.catalog.get(collection, path) is None:
+            return False
+        self._write(lambda: (self.vectors.delete_document(key, path), self.catalog.delete(collection, path)))
+        return True
+
+    # -- reading -----------------------------------------------------------------------------
+    def query(self, collection: str, embedding: list[float], k: int) -> list[Hit]:
+        return self.vectors.query(self.collection(collection).key, embedding, k)
+
+    def chunk_count(self, collection: str) -> int:
+        return self.vectors.count(self.collection(collection).key)
+
+    def check_consistency(self) -> list[str]:
+        """Differences between the catalog and the vectors; empty when they agree."""
+        problems = []
+        for collection in self.collections():
+            stored = self.vectors.chunk_counts(collection.key)
+            expected = {d.path: d.chunks for d in self.catalog.documents(collection.name) if d.status == "indexed" and d.chunks}
+            for path in stored.keys() | expected.keys():
+                if stored.get(path, 0) != expected.get(path, 0):
+                    problems.append(f"{collection.name}: {path} has {stored.get(path, 0)} chunks stored, catalog says {expected.get(path, 0)}")
+        return problems
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
+        self.catalog.close()
+        self._lock.release()
+
+
+def _check_name(name: str) -> None:
+    if not _NAME.match(name) or name != name.strip():
+        raise CollectionError(f"{name!r} is not a valid collection name (1-64 characters, no slashes or control characters)")
