@@ -133,6 +133,93 @@ def cmd_ask(args) -> int:
     return EXIT_OK
 
 
+# -- collections and upkeep -------------------------------------------------------------
+def cmd_collections(args) -> int:
+    services = _services()
+    try:
+        lib = services.library
+        if args.action == "create":
+            lib.create_collection(args.name, str(Path(args.folder).resolve()) if args.folder else None)
+        elif args.action == "rename":
+            lib.rename_collection(args.name, args.new_name)
+        elif args.action == "delete":
+            lib.delete_collection(args.name)
+        rows = [{"name": c.name, "documents": c.documents, "folder": c.folder} for c in lib.collections()]
+    finally:
+        services.close()
+    if args.json:
+        _print_json(rows)
+    elif args.action == "list":
+        for row in rows:
+            print(f"{row['name']:24} {row['documents']:6} documents  {row['folder'] or ''}")
+    return EXIT_OK
+
+
+def cmd_documents(args) -> int:
+    services = _services()
+    try:
+        records = services.library.documents(args.collection)
+    finally:
+        services.close()
+    if args.json:
+        _print_json([r.__dict__ for r in records])
+    else:
+        for r in records:
+            print(f"{r.status:15} {r.pages:5}p {r.chunks:5}c  {r.path}{'  (' + r.error + ')' if r.error else ''}")
+    return EXIT_OK
+
+
+def cmd_remove(args) -> int:
+    services = _services()
+    try:
+        missing = [p for p in args.paths if not services.library.remove_document(args.collection, str(Path(p).resolve()))]
+    finally:
+        services.close()
+    for p in missing:
+        _err(f"{p} is not in collection {args.collection!r}")
+    return EXIT_FAIL if missing else EXIT_OK
+
+
+def cmd_repair(args) -> int:
+    from app.core.maintenance import repair
+
+    services = _services()
+    try:
+        reports = repair(services, progress=None if args.json else _show_progress)
+        problems = services.library.check_consistency()
+    finally:
+        services.close()
+    if args.json:
+        _print_json({name: r.as_json() for name, r in reports.items()} | {"problems": problems})
+    for problem in problems:
+        _err(f"still inconsistent: {problem}")
+    return EXIT_FAIL if problems else EXIT_OK
+
+
+def cmd_watch(args) -> int:
+    import threading
+
+    from app.core.maintenance import watch
+
+    services = _services()
+    stop = threading.Event()
+    try:
+        if args.folder:
+            services.library.follow_folder(args.collection, Path(args.folder))
+        print("watching; press Ctrl-C to stop", file=sys.stderr)
+
+        def report(name, what) -> None:
+            text = what if isinstance(what, str) else f"{what.count('indexed')} indexed, {what.count('unchanged')} unchanged"
+            print(f"[{name}] {text}", file=sys.stderr, flush=True)
+
+        watch(services, stop, report)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        services.close()
+    return EXIT_OK
+
+
 # -- gui ---------------------------------------------------------------------------------
 def has_display() -> bool:
     if sys.platform != "linux" or os.environ.get("QT_QPA_PLATFORM"):
@@ -189,6 +276,32 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--collection", default="default")
     ask.add_argument("--json", action="store_true")
     ask.set_defaults(func=cmd_ask)
+    cols = sub.add_parser("collections", help="list, create, rename or delete collections")
+    cols.add_argument("action", nargs="?", default="list", choices=["list", "create", "rename", "delete"])
+    cols.add_argument("name", nargs="?")
+    cols.add_argument("new_name", nargs="?")
+    cols.add_argument("--folder", help="with create: a folder the collection follows")
+    cols.add_argument("--json", action="store_true")
+    cols.set_defaults(func=cmd_collections)
+
+    docs = sub.add_parser("documents", help="list documents and their status")
+    docs.add_argument("--collection")
+    docs.add_argument("--json", action="store_true")
+    docs.set_defaults(func=cmd_documents)
+
+    rm = sub.add_parser("remove", help="remove documents from a collection")
+    rm.add_argument("paths", nargs="+")
+    rm.add_argument("--collection", default="default")
+    rm.set_defaults(func=cmd_remove)
+
+    rep = sub.add_parser("repair", help="rebuild the index from the catalog and the source files")
+    rep.add_argument("--json", action="store_true")
+    rep.set_defaults(func=cmd_repair)
+
+    wat = sub.add_parser("watch", help="follow folders: new, changed and deleted files are picked up")
+    wat.add_argument("folder", nargs="?", help="make --collection follow this folder")
+    wat.add_argument("--collection", default="default")
+    wat.set_defaults(func=cmd_watch)
     return parser
 
 
@@ -198,6 +311,10 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "collections" and args.action != "list" and not args.name:
+        parser.error(f"collections {args.action} needs a NAME")
+    if args.command == "collections" and args.action == "rename" and not args.new_name:
+        parser.error("collections rename needs OLD and NEW names")
     if args.command is None:
         args = parser.parse_args(["gui", *(argv or [])])
     setup_logging()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.documents import supported_suffixes
 from app.core.ingest import ingest_iter
 from app.core.services import DEFAULT_COLLECTION, Services
 from app.core.tasks.ask import ask
@@ -65,7 +66,7 @@ class MainWindow(QMainWindow):
         self.ingest_progress = QProgressBar()
         self.ingest_progress.setVisible(False)
         left_box.addWidget(self.ingest_progress)
-        hint = QLabel("Drop PDF, text or Markdown files anywhere on this window.")
+        hint = QLabel("Drop files or folders anywhere on this window: PDF, Word, text, Markdown, HTML, CSV, JSON, logs and code.")
         hint.setWordWrap(True)
         hint.setStyleSheet("color: gray")
         left_box.addWidget(hint)
@@ -127,7 +128,8 @@ class MainWindow(QMainWindow):
             self.documents.addItem(item)
 
     def _choose_files(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Add documents", str(Path.home()), "Documents (*.pdf *.txt *.md)")
+        patterns = " ".join(f"*{suffix}" for suffix in supported_suffixes())
+        files, _ = QFileDialog.getOpenFileNames(self, "Add documents", str(Path.home()), f"Documents ({patterns})")
         if files:
             self.ingest_files(files)
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.core.documents import pdf, text
+from app.core.documents import delimited, html_page, json_records, pdf, text, word
 from app.core.documents.model import Document, DocumentError, Unsupported
 
-_PARSERS = {".pdf": pdf.parse, ".txt": text.parse, ".md": text.parse}
+_PARSERS = {".pdf": pdf.parse} | {
+    suffix: module.parse for module in (text, html_page, word, delimited, json_records) for suffix in module.SUFFIXES
+}
 
 
 def supported_suffixes() -> list[str]:

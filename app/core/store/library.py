@@ -127,6 +127,20 @@ class Library:
         self._write(lambda: (self.vectors.delete_document(key, path), self.catalog.delete(collection, path)))
         return True
 
+    def reset_vectors(self, collection: str) -> list[DocumentRecord]:
+        """Drop a collection's vectors and mark its documents for re-ingest (repair)."""
+        key = self.collection(collection).key
+        records = self.catalog.documents(collection)
+
+        def write() -> None:
+            self.vectors.drop(key)
+            for record in records:
+                record.status, record.chunks = "interrupted", 0
+                self.catalog.put(record)
+
+        self._write(write)
+        return records
+
     # -- reading -----------------------------------------------------------------------------
     def query(self, collection: str, embedding: list[float], k: int) -> list[Hit]:
         return self.vectors.query(self.collection(collection).key, embedding, k)
@@ -144,6 +158,12 @@ class Library:
                 if stored.get(path, 0) != expected.get(path, 0):
                     problems.append(f"{collection.name}: {path} has {stored.get(path, 0)} chunks stored, catalog says {expected.get(path, 0)}")
         return problems
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def close(self) -> None:
         self._writer.shutdown(wait=True)
