@@ -53,3 +53,14 @@ def test_cli_exit_codes(tmp_path, guide_pdf):
 def test_asking_an_empty_collection_is_one_clear_line():
     out = run_cli("ask", "anything?", "--collection", "nothing-here")
     assert out.returncode == 1 and "nothing-here" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_an_abandoned_batch_leaves_the_parser_ready_for_the_next(services, tmp_path, guide_pdf):
+    from app.core.ingest import ingest_iter
+
+    files = [guide_pdf, tmp_path / "x.txt", guide_pdf]
+    files[1].write_text("a short note")
+    stream = ingest_iter(services, files, "default")
+    next(stream)  # the first file has started; the user cancels
+    stream.close()
+    assert ingest(services, [guide_pdf], "default").files[0].status == "indexed"

@@ -84,3 +84,12 @@ def test_a_qt_warning_fails_the_test(pytester):
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*Failure: Qt messages with level WARNING or above emitted*"])
+
+
+def test_a_followed_folder_shows_up_in_the_list(qtbot, window, tmp_path):
+    folder = tmp_path / "followed"
+    folder.mkdir()
+    (folder / "memo.txt").write_text("The quarterly meeting moved to Thursday.")
+    window.follow_folder(folder)
+    qtbot.waitUntil(lambda: window.documents.count() == 1, timeout=60_000)
+    assert window.documents.item(0).text() == "memo.txt"

@@ -165,24 +165,30 @@ def _finish(services, job: _Job, parsed: Document | DocumentError | None) -> Fil
 
 
 def ingest_iter(services, inputs: Iterable[Path], collection: str, password: str | None = None) -> Generator[Progress, None, IngestReport]:
-    """Ingest, yielding a Progress as each file starts and ends; returns the report."""
-    started = time.perf_counter()
-    services.library.collection(collection, create=True)
-    files = expand(inputs)
-    report = IngestReport()
-    job = _start(services, files[0], collection, password) if files else None
-    for n, path in enumerate(files):
-        yield Progress(n, len(files), str(path), None, None)
-        assert job is not None
-        current, parsed = job, _collect(services, job)
-        # The next file parses in the child while this one is embedded here.
-        job = _start(services, files[n + 1], collection, password) if n + 1 < len(files) else None
-        outcome = _finish(services, current, parsed)
-        report.files.append(outcome)
-        elapsed = time.perf_counter() - started
-        yield Progress(n + 1, len(files), str(path), outcome, elapsed / (n + 1) * (len(files) - n - 1))
-    report.seconds = time.perf_counter() - started
-    return report
+    """Ingest, yielding a Progress as each file starts and ends; returns the report.
+    One batch at a time per process: the parser child takes one file at a time."""
+    with services.ingest_lock:
+        started = time.perf_counter()
+        services.library.collection(collection, create=True)
+        files = expand(inputs)
+        report = IngestReport()
+        job = _start(services, files[0], collection, password) if files else None
+        try:
+            for n, path in enumerate(files):
+                yield Progress(n, len(files), str(path), None, None)
+                assert job is not None
+                current, parsed = job, _collect(services, job)
+                # The next file parses in the child while this one is embedded here.
+                job = _start(services, files[n + 1], collection, password) if n + 1 < len(files) else None
+                outcome = _finish(services, current, parsed)
+                report.files.append(outcome)
+                elapsed = time.perf_counter() - started
+                yield Progress(n + 1, len(files), str(path), outcome, elapsed / (n + 1) * (len(files) - n - 1))
+        finally:
+            if job is not None and job.parsing:  # abandoned mid-batch: drop the parse in flight
+                services.parser.close()
+        report.seconds = time.perf_counter() - started
+        return report
 
 
 def ingest(services, inputs: Iterable[Path], collection: str, password: str | None = None,

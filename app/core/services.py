@@ -38,6 +38,7 @@ class Services:
         self.settings = settings or settings_mod.load()
         netpolicy.install(self.settings.cloud)
         self._lock = threading.Lock()
+        self.ingest_lock = threading.Lock()  # the watcher and the window may both ingest
         self._parts: dict[str, Any] = dict(shared or {})
         self._shared = set(self._parts)
 

@@ -28,7 +28,7 @@ from app.core.documents import supported_suffixes
 from app.core.ingest import ingest_iter
 from app.core.services import DEFAULT_COLLECTION, Services
 from app.core.tasks.ask import ask
-from app.ui.workers import GeneratorWorker
+from app.ui.workers import FolderWatcher, GeneratorWorker
 
 
 def _where(citation) -> str:
@@ -49,6 +49,8 @@ class MainWindow(QMainWindow):
         self.resize(1100, 700)
         self._build()
         self.refresh_documents()
+        self.watcher: FolderWatcher | None = None
+        self.restart_watcher()
         if services.settings.warning:
             self.statusBar().showMessage(services.settings.warning)
 
@@ -62,7 +64,13 @@ class MainWindow(QMainWindow):
         left_box.addWidget(self.documents)
         self.add_button = QPushButton("Add files…")
         self.add_button.clicked.connect(self._choose_files)
-        left_box.addWidget(self.add_button)
+        self.follow_button = QPushButton("Follow a folder…")
+        self.follow_button.setToolTip("New, changed and deleted files in the folder are picked up while Hearth runs")
+        self.follow_button.clicked.connect(self._choose_folder)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.follow_button)
+        left_box.addLayout(buttons)
         self.ingest_progress = QProgressBar()
         self.ingest_progress.setVisible(False)
         left_box.addWidget(self.ingest_progress)
@@ -132,6 +140,23 @@ class MainWindow(QMainWindow):
         files, _ = QFileDialog.getOpenFileNames(self, "Add documents", str(Path.home()), f"Documents ({patterns})")
         if files:
             self.ingest_files(files)
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Follow a folder", str(Path.home()))
+        if folder:
+            self.follow_folder(Path(folder))
+
+    def follow_folder(self, folder: Path) -> None:
+        self.services.library.follow_folder(self.collection, folder)
+        self.statusBar().showMessage(f"Following {folder}")
+        self.restart_watcher()
+
+    def restart_watcher(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.watcher = FolderWatcher(self.services)
+        self.watcher.changed.connect(lambda _name: self.refresh_documents())
+        self.watcher.start()
 
     def ingest_files(self, files: list[str]) -> GeneratorWorker:
         paths = [Path(f) for f in files]
@@ -215,6 +240,8 @@ class MainWindow(QMainWindow):
 
     # -- shutdown ------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self.watcher is not None:
+            self.watcher.stop()
         for worker in list(self._workers):
             worker.cancel()
             worker.wait()

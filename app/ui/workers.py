@@ -44,3 +44,26 @@ class GeneratorWorker(QThread):
         except Exception as exc:  # noqa: BLE001 - every failure must reach the user
             log.exception("background job failed")
             self.errored.emit(str(exc) or type(exc).__name__)
+
+
+class FolderWatcher(QThread):
+    """Follows the collections' folders for as long as the window lives."""
+
+    changed = Signal(str)
+
+    def __init__(self, services, parent=None) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        from app.core.maintenance import watch
+
+        try:
+            watch(self._services, self._stop, lambda name, what: self.changed.emit(name))
+        except Exception:  # noqa: BLE001 - a watcher failure must not take the window down
+            log.exception("folder watching stopped")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wait()
