@@ -61,15 +61,24 @@ def test_dropping_files_ingests_them_and_reports_failures(qtbot, window, guide_p
 
 def test_stop_cancels_a_running_answer(qtbot, window, services, guide_pdf):
     ingest(services, [guide_pdf], "default")
+    services.settings.max_answer_tokens = 1000  # long enough that it is still running when stopped
     window.question.setText("Tell me everything about the lighthouse, in detail.")
-    pieces = []
+    pieces, answers = [], []
+    window.answer_finished.connect(answers.append)
     worker = window.ask()
-    worker.yielded.connect(pieces.append)
-    qtbot.waitUntil(lambda: len(pieces) >= 2, timeout=120_000)
-    window.stop()
+
+    def on_piece(text):
+        pieces.append(text)
+        if len(pieces) == 2:
+            window.stop()  # from the UI thread, as the Stop button does
+
+    worker.yielded.connect(on_piece)
+    with qtbot.waitSignal(worker.cancelled, timeout=120_000):
+        pass
     qtbot.waitUntil(lambda: not worker.isRunning(), timeout=10_000)
-    assert window.ask_button.isEnabled()
-    assert len(pieces) < services.settings.max_answer_tokens
+    assert window.ask_button.isEnabled() and window.statusBar().currentMessage() == "Stopped."
+    assert answers == [], "a stopped answer is not reported as finished"
+    assert len(pieces) < 100
 
 
 def test_a_qt_warning_fails_the_test(pytester):

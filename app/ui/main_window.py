@@ -211,6 +211,7 @@ class MainWindow(QMainWindow):
         worker = GeneratorWorker(lambda cancel: ask(self.services, question, self.collection, cancel))
         worker.yielded.connect(self._on_token)
         worker.finished_with.connect(self._on_answer)
+        worker.cancelled.connect(lambda: self.statusBar().showMessage("Stopped."))
         worker.finished.connect(self._ask_done)
         self._ask_worker = worker
         return self._start(worker)

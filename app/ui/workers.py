@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 class GeneratorWorker(QThread):
     yielded = Signal(object)
     finished_with = Signal(object)  # the generator's return value (QThread already has `finished`)
+    cancelled = Signal()
     errored = Signal(str)
 
     def __init__(self, job: Callable[[threading.Event], Generator[Any, None, Any] | Any], parent=None) -> None:
@@ -31,15 +32,20 @@ class GeneratorWorker(QThread):
         try:
             result = self._job(self.cancel_event)
             if isinstance(result, Generator):
+                stream = result
                 try:
                     while True:
-                        item = next(result)
+                        item = next(stream)
                         if self.cancel_event.is_set():
-                            result.close()
-                            break
+                            stream.close()  # GeneratorExit unwinds the job at its current step
+                            self.cancelled.emit()
+                            return
                         self.yielded.emit(item)
                 except StopIteration as done:
                     result = done.value
+            if self.cancel_event.is_set():  # the job saw the flag itself and ended early
+                self.cancelled.emit()
+                return
             self.finished_with.emit(result)
         except Exception as exc:  # noqa: BLE001 - every failure must reach the user
             log.exception("background job failed")

@@ -51,8 +51,12 @@ class _Job:
     messages: list[dict]
     max_tokens: int
     out: queue.Queue
-    cancel: threading.Event
+    cancel: threading.Event  # the caller's flag: only read here, never set
     result: Generation
+    abandoned: threading.Event = field(default_factory=threading.Event)  # the consumer stopped iterating
+
+    def stopped(self) -> bool:
+        return self.cancel.is_set() or self.abandoned.is_set()
 
 
 class LocalEngine:
@@ -102,7 +106,7 @@ class LocalEngine:
         from llama_cpp import LogitsProcessorList
 
         result = job.result
-        if job.cancel.is_set():  # cancelled while it waited in the queue
+        if job.stopped():  # cancelled while it waited in the queue
             result.cancelled = True
             return
         started = time.perf_counter()
@@ -120,7 +124,7 @@ class LocalEngine:
         )
         try:
             for chunk in stream:
-                if job.cancel.is_set():
+                if job.stopped():
                     result.cancelled = True
                     break
                 text = chunk["choices"][0]["delta"].get("content")
@@ -153,7 +157,7 @@ class LocalEngine:
                     raise item
                 yield item
         finally:
-            job.cancel.set()  # a consumer that stops early frees the owner thread at the next token
+            job.abandoned.set()  # a consumer that stops early frees the owner thread at the next token
 
     def close(self) -> None:
         if self._thread.is_alive():

@@ -1,0 +1,43 @@
+"""The llama owner thread: streaming, cancellation between tokens, and one-line load errors."""
+
+import threading
+
+import pytest
+
+from app.core.llm.local import Generation, LocalEngine
+from app.core.models import ModelError
+
+PROMPT = [{"role": "user", "content": "Write a long story about a lighthouse keeper and the sea."}]
+
+
+def test_tokens_stream_and_are_measured(shared_engine):
+    result = Generation()
+    pieces = list(shared_engine.stream(PROMPT, max_tokens=24, result=result))
+    assert len(pieces) > 1 and "".join(pieces) == result.text
+    assert 0 < result.tokens_out <= 24 and result.tokens_in > 5
+    assert 0.0 < result.mean_prob <= 1.0 and not result.cancelled
+
+
+def test_a_cancel_flag_stops_generation_between_tokens(shared_engine):
+    cancel, result, pieces = threading.Event(), Generation(), []
+    for piece in shared_engine.stream(PROMPT, max_tokens=400, cancel=cancel, result=result):
+        pieces.append(piece)
+        if len(pieces) == 3:
+            cancel.set()
+    assert result.cancelled and len(pieces) <= 4 and result.tokens_out < 20
+
+
+def test_closing_the_stream_frees_the_engine_and_leaves_the_callers_flag_alone(shared_engine):
+    cancel = threading.Event()
+    stream = shared_engine.stream(PROMPT, max_tokens=400, cancel=cancel)
+    next(stream)
+    stream.close()
+    assert not cancel.is_set(), "the engine must not touch its caller's flag"
+    # The owner thread is free again: the next request completes.
+    assert "".join(shared_engine.stream(PROMPT, max_tokens=4))
+
+
+def test_a_corrupt_model_fails_to_load_with_one_line(copy_model):
+    with pytest.raises(ModelError) as caught:
+        LocalEngine(copy_model("cut.gguf", 5_000_000))
+    assert "cut.gguf" in str(caught.value) and "\n" not in str(caught.value)
