@@ -7,6 +7,7 @@ takes effect between two tokens.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import queue
@@ -53,21 +54,50 @@ class _Job:
     out: queue.Queue
     cancel: threading.Event  # the caller's flag: only read here, never set
     result: Generation
+    json_schema: dict | None = None  # constrain the output to this schema (grammar decoding)
     abandoned: threading.Event = field(default_factory=threading.Event)  # the consumer stopped iterating
 
     def stopped(self) -> bool:
         return self.cancel.is_set() or self.abandoned.is_set()
 
 
+@dataclass
+class _Call:
+    fn: object
+    out: queue.Queue
+
+
+def _formatter(llm):
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    eos, bos = llm.token_eos(), llm.token_bos()
+    return Jinja2ChatFormatter(
+        template=llm.metadata.get("tokenizer.chat_template", ""),
+        eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
+        bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
+    )
+
+
+def _last_logprobs(llm) -> np.ndarray:
+    """Log-softmax of the logits after the last evaluated token."""
+    logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),)).astype(np.float64)
+    top = logits.max()
+    return logits - (top + np.log(np.exp(logits - top).sum()))
+
+
 class LocalEngine:
-    def __init__(self, model_path: Path, n_ctx: int = 2048, n_threads: int = 0, n_batch: int = 256, n_gpu_layers: int = 0) -> None:
+    def __init__(self, model_path: Path, n_ctx: int = 2048, n_threads: int = 0, n_batch: int = 512, n_gpu_layers: int = -1,
+                 cache_bytes: int = 256 << 20) -> None:
+        """n_threads 0 means every core we may use; n_gpu_layers -1 offloads all layers when
+        llama.cpp was built with a GPU backend, and is ignored otherwise."""
         try:
             read_info(model_path)  # llama.cpp hides why a load failed; our header check does not
         except (GGUFError, OSError) as exc:
             raise ModelError(f"model file {model_path} is unusable: {exc}; fetch or import it again") from exc
         self.model_path = model_path
         self._params = dict(n_ctx=n_ctx, n_threads=n_threads or default_threads(), n_batch=n_batch, n_gpu_layers=n_gpu_layers)
-        self._jobs: queue.Queue[_Job | None] = queue.Queue()
+        self._cache_bytes = cache_bytes
+        self._jobs: queue.Queue[_Job | _Call | None] = queue.Queue()
         self._ready = threading.Event()
         self._load_error: BaseException | None = None
         self._llm = None
@@ -84,9 +114,14 @@ class LocalEngine:
     # -- owner thread --------------------------------------------------------------------
     def _own(self) -> None:
         try:
-            from llama_cpp import Llama
+            from llama_cpp import Llama, LlamaRAMCache
 
-            self._llm = Llama(model_path=str(self.model_path), verbose=False, **self._params)
+            # The chat template always comes from the GGUF itself, never a guessed built-in one.
+            template = read_info(self.model_path).chat_template
+            self._llm = Llama(model_path=str(self.model_path), verbose=False, chat_format="chat_template.default" if template else None,
+                              **self._params)
+            # Repeated questions over the same evidence reuse the evaluated prompt prefix.
+            self._llm.set_cache(LlamaRAMCache(capacity_bytes=self._cache_bytes))
         except Exception as exc:  # noqa: BLE001 - any load failure becomes one actionable line
             self._load_error = ModelError(f"llama.cpp could not load {self.model_path} ({exc}); fetch or import it again")
         finally:
@@ -95,7 +130,10 @@ class LocalEngine:
             return
         while (job := self._jobs.get()) is not None:
             try:
-                self._generate(job)
+                if isinstance(job, _Call):
+                    job.out.put(job.fn(self._llm))
+                else:
+                    self._generate(job)
             except Exception as exc:  # noqa: BLE001 - the caller re-raises it on its own thread
                 job.out.put(exc)
             finally:
@@ -118,9 +156,14 @@ class LocalEngine:
             result.logprobs.append(top - (top + float(np.log(np.sum(np.exp(logits - top))))))
             return logits
 
+        grammar = None
+        if job.json_schema is not None:
+            from llama_cpp import LlamaGrammar
+
+            grammar = LlamaGrammar.from_json_schema(json.dumps(job.json_schema), verbose=False)
         stream = self._llm.create_chat_completion(
             messages=job.messages, max_tokens=job.max_tokens, temperature=0.0, stream=True,
-            logits_processor=LogitsProcessorList([record]),
+            logits_processor=LogitsProcessorList([record]), grammar=grammar,
         )
         try:
             for chunk in stream:
@@ -140,14 +183,59 @@ class LocalEngine:
         result.total_s = time.perf_counter() - started
 
     # -- any thread ----------------------------------------------------------------------
+    def _call(self, fn):
+        """Run fn(llm) on the owner thread and return its result."""
+        call = _Call(fn, queue.Queue())
+        self._jobs.put(call)
+        value = call.out.get()
+        call.out.get()  # the _END marker
+        if isinstance(value, BaseException):
+            raise value
+        return value
+
+    def render(self, messages: list[dict]) -> str:
+        """The prompt text the GGUF's chat template makes of these messages."""
+        return self._call(lambda llm: _formatter(llm)(messages=messages).prompt)
+
+    def score_choices(self, messages: list[dict], choices: list[str]) -> list[float]:
+        """Log-probability of each choice as the start of the assistant's reply.
+
+        The prompt is evaluated once; each choice is then scored token by token from the
+        model's own distribution, which is what a classifier's probabilities must come from.
+        """
+        if not choices:
+            return []
+
+        def score(llm) -> list[float]:
+            prompt = llm.tokenize(_formatter(llm)(messages=messages).prompt.encode("utf-8"), add_bos=False, special=True)
+            if len(prompt) + max(len(llm.tokenize(c.encode(), add_bos=False)) for c in choices) >= self.n_ctx:
+                raise ValueError(f"the prompt ({len(prompt)} tokens) does not fit the context of {self.n_ctx}")
+            llm.reset()
+            llm.eval(prompt)
+            base, start = _last_logprobs(llm), llm.n_tokens
+            totals = []
+            for choice in choices:
+                tokens = llm.tokenize(choice.encode("utf-8"), add_bos=False, special=False)
+                logprobs, total = base, 0.0
+                for i, token in enumerate(tokens):
+                    total += float(logprobs[token])
+                    if i + 1 < len(tokens):
+                        llm.eval([token])
+                        logprobs = _last_logprobs(llm)
+                totals.append(total)
+                llm.n_tokens = start  # rewind: eval() drops the choice's cache entries next time
+            return totals
+
+        return self._call(score)
+
     def count_tokens(self, text: str) -> int:
         """Tokenizing only reads the vocabulary, which is safe beside a running generation."""
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def stream(self, messages: list[dict], max_tokens: int = 256, cancel: threading.Event | None = None,
-               result: Generation | None = None) -> Iterator[str]:
+               result: Generation | None = None, json_schema: dict | None = None) -> Iterator[str]:
         """Yield text pieces as the model produces them. Closing the iterator cancels the job."""
-        job = _Job(messages, max_tokens, queue.Queue(), cancel or threading.Event(), result or Generation())
+        job = _Job(messages, max_tokens, queue.Queue(), cancel or threading.Event(), result or Generation(), json_schema)
         if not self._thread.is_alive():
             raise RuntimeError("the local model has been shut down")
         self._jobs.put(job)

@@ -22,17 +22,26 @@ class Citation:
 
 @dataclass
 class TaskResult:
+    """One result type for every task; `as_json` gives each task's documented keys."""
+
     text: str
     confidence: float
+    task: str = "ask"  # ask | summarize | extract | classify | transform
     route: str = "local"
     citations: list[Citation] = field(default_factory=list)
-    timings: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)  # ttft_s, total_s, tokens_in, tokens_out
+    data: dict | None = None  # extract: the validated JSON
+    valid: bool | None = None  # extract: whether data matches the schema
+    spans: dict | None = None  # extract: field -> {"start", "end", "text"} in the input, when found
+    label: str | None = None  # classify
+    scores: dict[str, float] | None = None  # classify: label -> probability
 
     def as_json(self) -> dict:
-        return {
-            "answer": self.text,
-            "citations": [asdict(c) for c in self.citations],
-            "confidence": round(self.confidence, 4),
-            "route": self.route,
-            "timings": self.timings,
-        }
+        common = {"confidence": round(self.confidence, 4), "route": self.route, "timings": self.timings}
+        if self.task == "ask":
+            return {"answer": self.text, "citations": [asdict(c) for c in self.citations], **common}
+        if self.task == "extract":
+            return {"data": self.data, "valid": self.valid, "spans": self.spans, **common}
+        if self.task == "classify":
+            return {"label": self.label, "scores": self.scores, **common}
+        return {"text": self.text, **common}
