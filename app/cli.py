@@ -133,6 +133,67 @@ def cmd_ask(args) -> int:
     return EXIT_OK
 
 
+# -- tasks on a text ---------------------------------------------------------------------
+def _read_input(source: str | None) -> str:
+    """FILE (parsed like an ingested document), or - for standard input."""
+    if source in (None, "-"):
+        return sys.stdin.read()
+    from app.core.documents import DocumentError
+    from app.core.isolation import ParserProcess
+    from app.core.tasks import TaskError
+
+    parser = ParserProcess()
+    try:
+        doc = parser.parse(Path(source))
+    except DocumentError as exc:
+        raise TaskError(f"{source}: {exc}") from exc
+    finally:
+        parser.close()
+    return "\n\n".join(section.text for section in doc.sections)
+
+
+def _run_task(args, make_stream) -> int:
+    from app.core.streams import drain
+
+    services = _services()
+    try:
+        show = None if args.json else (lambda piece: print(piece, end="", flush=True))
+        result = drain(make_stream(services), show)
+    finally:
+        services.close()
+    if args.json:
+        _print_json(result.as_json())
+    else:
+        print(f"\n  confidence {result.confidence:.2f} · {result.route}")
+    return EXIT_OK
+
+
+def cmd_summarize(args) -> int:
+    from app.core.tasks.summarize import summarize
+
+    if args.collection:
+        text = _collection_text(args.collection)
+    else:
+        text = _read_input(args.source)
+    return _run_task(args, lambda services: summarize(services, text, args.length, args.style))
+
+
+def _collection_text(name: str) -> str:
+    services = _services()
+    try:
+        records = [r for r in services.library.documents(name) if r.status == "indexed"]
+    finally:
+        services.close()
+    return "\n\n".join(_read_input(r.path) for r in records)
+
+
+def cmd_transform(args) -> int:
+    from app.core.tasks.transform import transform
+
+    text = _read_input(args.source)
+    return _run_task(args, lambda services: transform(services, text, args.preset, args.instruction, args.language))
+
+
 # -- collections and upkeep -------------------------------------------------------------
 def cmd_collections(args) -> int:
     services = _services()
@@ -238,6 +299,8 @@ def cmd_gui(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app.core.tasks.transform import PRESETS
+
     parser = argparse.ArgumentParser(prog="hearth", description="Private document answers from a small local model.")
     parser.add_argument("--version", action="version", version=f"hearth {__version__}")
     sub = parser.add_subparsers(dest="command")
@@ -276,6 +339,23 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--collection", default="default")
     ask.add_argument("--json", action="store_true")
     ask.set_defaults(func=cmd_ask)
+    summ = sub.add_parser("summarize", help="summarize a document of any length (FILE, - for stdin, or --collection)")
+    summ.add_argument("source", nargs="?")
+    summ.add_argument("--collection")
+    summ.add_argument("--length", default="medium", choices=["short", "medium", "long"])
+    summ.add_argument("--style", default="paragraph", choices=["paragraph", "bullets"])
+    summ.add_argument("--json", action="store_true")
+    summ.set_defaults(func=cmd_summarize)
+
+    tra = sub.add_parser("transform", help="rewrite, translate, bullet, or turn a diff or log into a message")
+    tra.add_argument("source", nargs="?", help="FILE, or - for stdin")
+    how = tra.add_mutually_exclusive_group(required=True)
+    how.add_argument("--instruction")
+    how.add_argument("--preset", choices=list(PRESETS))
+    tra.add_argument("--language", default="English", help="with --preset translate")
+    tra.add_argument("--json", action="store_true")
+    tra.set_defaults(func=cmd_transform)
+
     cols = sub.add_parser("collections", help="list, create, rename or delete collections")
     cols.add_argument("action", nargs="?", default="list", choices=["list", "create", "rename", "delete"])
     cols.add_argument("name", nargs="?")

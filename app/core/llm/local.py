@@ -55,6 +55,7 @@ class _Job:
     cancel: threading.Event  # the caller's flag: only read here, never set
     result: Generation
     json_schema: dict | None = None  # constrain the output to this schema (grammar decoding)
+    repeat_penalty: float = 1.0  # >1 keeps a small model out of loops in free text
     abandoned: threading.Event = field(default_factory=threading.Event)  # the consumer stopped iterating
 
     def stopped(self) -> bool:
@@ -163,7 +164,7 @@ class LocalEngine:
             grammar = LlamaGrammar.from_json_schema(json.dumps(job.json_schema), verbose=False)
         stream = self._llm.create_chat_completion(
             messages=job.messages, max_tokens=job.max_tokens, temperature=0.0, stream=True,
-            logits_processor=LogitsProcessorList([record]), grammar=grammar,
+            logits_processor=LogitsProcessorList([record]), grammar=grammar, repeat_penalty=job.repeat_penalty,
         )
         try:
             for chunk in stream:
@@ -233,9 +234,9 @@ class LocalEngine:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def stream(self, messages: list[dict], max_tokens: int = 256, cancel: threading.Event | None = None,
-               result: Generation | None = None, json_schema: dict | None = None) -> Iterator[str]:
+               result: Generation | None = None, json_schema: dict | None = None, repeat_penalty: float = 1.0) -> Iterator[str]:
         """Yield text pieces as the model produces them. Closing the iterator cancels the job."""
-        job = _Job(messages, max_tokens, queue.Queue(), cancel or threading.Event(), result or Generation(), json_schema)
+        job = _Job(messages, max_tokens, queue.Queue(), cancel or threading.Event(), result or Generation(), json_schema, repeat_penalty)
         if not self._thread.is_alive():
             raise RuntimeError("the local model has been shut down")
         self._jobs.put(job)
