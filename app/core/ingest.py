@@ -7,7 +7,6 @@ runs in the parser child process one file ahead, so it overlaps with embedding.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Generator, Iterable
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from app.core.chunking import chunk_document
 from app.core.documents import Document, DocumentError, Unsupported, supported_suffixes
+from app.core.hashing import sha256_file
 from app.core.store.catalog import DocumentRecord
 from app.core.streams import drain
 
@@ -78,14 +78,6 @@ def expand(inputs: Iterable[Path]) -> list[Path]:
     return files
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @dataclass
 class _Job:
     """One file on its way through: checked, then parsed in the child, then embedded."""
@@ -106,7 +98,7 @@ def _start(services, path: Path, collection: str, password: str | None) -> _Job:
             raise Unsupported(f"unsupported file type {path.suffix or '(none)'}")
         stat = path.stat()
         job.record.size, job.record.mtime = stat.st_size, stat.st_mtime
-        job.record.sha256 = _sha256(path)
+        job.record.sha256 = sha256_file(path)
         previous = services.library.document(collection, key)
         if previous and previous.sha256 == job.record.sha256 and previous.status == "indexed":
             job.outcome.status, job.outcome.pages, job.outcome.chunks = "unchanged", previous.pages, previous.chunks

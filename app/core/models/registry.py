@@ -21,6 +21,7 @@ import tomli_w
 
 from app.core import paths
 from app.core.errors import HearthError
+from app.core.hashing import sha256_file
 from app.core.models.gguf import GGUFError, read_info
 
 FETCH_FIX = "run `hearth models fetch`"
@@ -93,14 +94,6 @@ def find(name: str | None = None, role: str = "chat") -> ModelEntry:
     raise ModelError(f"the catalog has no default {role} model; check {paths.model_catalog_file()}")
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _locate(entry: ModelEntry) -> Path | None:
     for folder in paths.model_search_dirs():
         candidate = folder / entry.file
@@ -139,7 +132,7 @@ def check(entry: ModelEntry, verify_hash: bool = True) -> ModelStatus:
         read_info(path)
     except (GGUFError, OSError) as exc:
         return ModelStatus(entry, path, True, False, f"model file {path} is unusable: {exc}; {_refetch_fix(entry)}")
-    if verify_hash and entry.sha256 and sha256_of(path) != entry.sha256:
+    if verify_hash and entry.sha256 and sha256_file(path) != entry.sha256:
         return ModelStatus(entry, path, True, False, f"model file {path} fails its sha256 check (corrupt or altered); {_refetch_fix(entry)}")
     return ModelStatus(entry, path, True, verify_hash)
 
@@ -233,7 +226,7 @@ def import_gguf(src: Path, name: str | None = None) -> ModelEntry:
     part = target.with_name(target.name + ".part")
     try:
         shutil.copyfile(src, part)
-        digest = sha256_of(part)
+        digest = sha256_file(part)
         part.replace(target)
     except OSError as exc:
         part.unlink(missing_ok=True)
