@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from app import __version__
@@ -22,13 +23,18 @@ def _err(message: str) -> None:
     print(f"hearth: {message}", file=sys.stderr)
 
 
+@contextmanager
 def _services():
+    """The shared services for one command, closed (and the data folder released) after it."""
     from app.core.services import Services
 
     services = Services()
     if services.settings.warning:
         _err(f"warning: {services.settings.warning}")
-    return services
+    try:
+        yield services
+    finally:
+        services.close()
 
 
 # -- models ------------------------------------------------------------------------------
@@ -99,11 +105,8 @@ def cmd_ingest(args) -> int:
         except OSError as exc:
             _err(f"cannot read password file {args.password_file}: {exc.strerror}")
             return EXIT_USAGE
-    services = _services()
-    try:
+    with _services() as services:
         report = ingest(services, [Path(p) for p in args.paths], args.collection, password, progress=_show_progress)
-    finally:
-        services.close()
     if args.json:
         _print_json(report.as_json())
     else:
@@ -113,58 +116,50 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_ask(args) -> int:
-    from app.core.streams import drain
     from app.core.tasks.ask import ask
 
-    services = _services()
-    try:
-        show = None if args.json else (lambda piece: print(piece, end="", flush=True))
-        result = drain(ask(services, args.question, args.collection), show)
-    finally:
-        services.close()
-    if args.json:
-        _print_json(result.as_json())
-    else:
-        print()
-        for n, c in enumerate(result.citations, start=1):
-            where = f"p. {c.page}" if c.page else f"lines {c.line_start}-{c.line_end}"
-            print(f"  [{n}] {c.file} {where}: \"{c.quote}\"")
-        print(f"  confidence {result.confidence:.2f} · {result.route}")
-    return EXIT_OK
+    return _run_task(args, lambda services: ask(services, args.question, args.collection))
 
 
 # -- tasks on a text ---------------------------------------------------------------------
-def _read_input(source: str | None) -> str:
-    """FILE (parsed like an ingested document), or - for standard input."""
-    if source in (None, "-"):
-        return sys.stdin.read()
+def _read_files(paths: list[str]) -> str:
+    """The text of files, parsed as ingestion parses them (in the limited child process)."""
     from app.core.documents import DocumentError
     from app.core.isolation import ParserProcess
     from app.core.tasks import TaskError
 
     parser = ParserProcess()
+    texts = []
     try:
-        doc = parser.parse(Path(source))
-    except DocumentError as exc:
-        raise TaskError(f"{source}: {exc}") from exc
+        for path in paths:
+            try:
+                texts.extend(section.text for section in parser.parse(Path(path)).sections)
+            except DocumentError as exc:
+                raise TaskError(f"{path}: {exc}") from exc
     finally:
         parser.close()
-    return "\n\n".join(section.text for section in doc.sections)
+    return "\n\n".join(texts)
+
+
+def _read_input(source: str | None) -> str:
+    """FILE, or - (or nothing) for standard input."""
+    return sys.stdin.read() if source in (None, "-") else _read_files([source])
 
 
 def _run_task(args, make_stream) -> int:
     from app.core.streams import drain
 
-    services = _services()
-    try:
+    with _services() as services:
         show = None if args.json else (lambda piece: print(piece, end="", flush=True))
         result = drain(make_stream(services), show)
-    finally:
-        services.close()
     if args.json:
         _print_json(result.as_json())
-    else:
-        print(f"\n  confidence {result.confidence:.2f} · {result.route}")
+        return EXIT_OK
+    print()
+    for n, c in enumerate(result.citations, start=1):
+        where = f"p. {c.page}" if c.page else f"lines {c.line_start}-{c.line_end}"
+        print(f"  [{n}] {c.file} {where}: \"{c.quote}\"")
+    print(f"  confidence {result.confidence:.2f} · {result.route}")
     return EXIT_OK
 
 
@@ -179,12 +174,10 @@ def cmd_summarize(args) -> int:
 
 
 def _collection_text(name: str) -> str:
-    services = _services()
-    try:
-        records = [r for r in services.library.documents(name) if r.status == "indexed"]
-    finally:
-        services.close()
-    return "\n\n".join(_read_input(r.path) for r in records)
+    with _services() as services:
+        services.library.collection(name)  # a one-line error for an unknown collection
+        paths = [r.path for r in services.library.documents(name) if r.status == "indexed"]
+    return _read_files(paths)
 
 
 def cmd_transform(args) -> int:
@@ -196,8 +189,7 @@ def cmd_transform(args) -> int:
 
 # -- collections and upkeep -------------------------------------------------------------
 def cmd_collections(args) -> int:
-    services = _services()
-    try:
+    with _services() as services:
         lib = services.library
         if args.action == "create":
             lib.create_collection(args.name, str(Path(args.folder).resolve()) if args.folder else None)
@@ -206,8 +198,6 @@ def cmd_collections(args) -> int:
         elif args.action == "delete":
             lib.delete_collection(args.name)
         rows = [{"name": c.name, "documents": c.documents, "folder": c.folder} for c in lib.collections()]
-    finally:
-        services.close()
     if args.json:
         _print_json(rows)
     elif args.action == "list":
@@ -217,11 +207,8 @@ def cmd_collections(args) -> int:
 
 
 def cmd_documents(args) -> int:
-    services = _services()
-    try:
+    with _services() as services:
         records = services.library.documents(args.collection)
-    finally:
-        services.close()
     if args.json:
         _print_json([r.__dict__ for r in records])
     else:
@@ -231,11 +218,8 @@ def cmd_documents(args) -> int:
 
 
 def cmd_remove(args) -> int:
-    services = _services()
-    try:
+    with _services() as services:
         missing = [p for p in args.paths if not services.library.remove_document(args.collection, str(Path(p).resolve()))]
-    finally:
-        services.close()
     for p in missing:
         _err(f"{p} is not in collection {args.collection!r}")
     return EXIT_FAIL if missing else EXIT_OK
@@ -244,12 +228,9 @@ def cmd_remove(args) -> int:
 def cmd_repair(args) -> int:
     from app.core.maintenance import repair
 
-    services = _services()
-    try:
+    with _services() as services:
         reports = repair(services, progress=None if args.json else _show_progress)
         problems = services.library.check_consistency()
-    finally:
-        services.close()
     if args.json:
         _print_json({name: r.as_json() for name, r in reports.items()} | {"problems": problems})
     for problem in problems:
@@ -262,22 +243,19 @@ def cmd_watch(args) -> int:
 
     from app.core.maintenance import watch
 
-    services = _services()
+    def report(name, what) -> None:
+        text = what if isinstance(what, str) else f"{what.count('indexed')} indexed, {what.count('unchanged')} unchanged"
+        print(f"[{name}] {text}", file=sys.stderr, flush=True)
+
     stop = threading.Event()
-    try:
+    with _services() as services:
         if args.folder:
             services.library.follow_folder(args.collection, Path(args.folder))
         print("watching; press Ctrl-C to stop", file=sys.stderr)
-
-        def report(name, what) -> None:
-            text = what if isinstance(what, str) else f"{what.count('indexed')} indexed, {what.count('unchanged')} unchanged"
-            print(f"[{name}] {text}", file=sys.stderr, flush=True)
-
-        watch(services, stop, report)
-    except KeyboardInterrupt:
-        stop.set()
-    finally:
-        services.close()
+        try:
+            watch(services, stop, report)
+        except KeyboardInterrupt:
+            stop.set()
     return EXIT_OK
 
 
