@@ -41,3 +41,11 @@ def test_a_corrupt_model_fails_to_load_with_one_line(copy_model):
     with pytest.raises(ModelError) as caught:
         LocalEngine(copy_model("cut.gguf", 5_000_000))
     assert "cut.gguf" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_generation_after_scoring_the_same_prompt_is_unaffected(shared_engine):
+    messages = [{"role": "user", "content": "Name a colour of the sky."}]
+    before = "".join(shared_engine.stream(messages, max_tokens=12))
+    scores = shared_engine.score_choices(messages, ["blue", "the colour green of grass"])
+    assert len(scores) == 2 and all(s < 0 for s in scores)
+    assert "".join(shared_engine.stream(messages, max_tokens=12)) == before

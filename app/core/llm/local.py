@@ -225,6 +225,9 @@ class LocalEngine:
                         logprobs = _last_logprobs(llm)
                 totals.append(total)
                 llm.n_tokens = start  # rewind: eval() drops the choice's cache entries next time
+            # Leave the last prompt token unevaluated: the live logits are a scored choice's, and a
+            # generation on the same prompt must not sample from them as if they were the prompt's.
+            llm.n_tokens = start - 1
             return totals
 
         return self._call(score)
