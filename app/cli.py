@@ -147,11 +147,15 @@ def _read_input(source: str | None) -> str:
 
 
 def _run_task(args, make_stream) -> int:
+    """Run a task that streams text (ask, summarize…) or answers at once (classify)."""
+    from collections.abc import Generator
+
     from app.core.streams import drain
 
     with _services() as services:
         show = None if args.json else (lambda piece: print(piece, end="", flush=True))
-        result = drain(make_stream(services), show)
+        stream = make_stream(services)
+        result = drain(stream, show) if isinstance(stream, Generator) else stream
     if args.json:
         _print_json(result.as_json())
         return EXIT_OK
@@ -159,8 +163,18 @@ def _run_task(args, make_stream) -> int:
     for n, c in enumerate(result.citations, start=1):
         where = f"p. {c.page}" if c.page else f"lines {c.line_start}-{c.line_end}"
         print(f"  [{n}] {c.file} {where}: \"{c.quote}\"")
+    if result.label is not None:
+        print(result.label + "  " + ", ".join(f"{k} {v:.0%}" for k, v in sorted(result.scores.items(), key=lambda kv: -kv[1])))
     print(f"  confidence {result.confidence:.2f} · {result.route}")
     return EXIT_OK
+
+
+def cmd_classify(args) -> int:
+    from app.core.tasks.classify import classify
+
+    text = _read_input(args.source)
+    labels = [label.strip() for label in (args.labels or "").split(",") if label.strip()]
+    return _run_task(args, lambda services: classify(services, text, labels, examples=args.examples, name=args.name))
 
 
 def cmd_summarize(args) -> int:
@@ -333,6 +347,14 @@ def build_parser() -> argparse.ArgumentParser:
     tra.add_argument("--language", default="English", help="with --preset translate")
     tra.add_argument("--json", action="store_true")
     tra.set_defaults(func=cmd_transform)
+
+    cls = sub.add_parser("classify", help="sort a text into one of your labels, with a probability for each")
+    cls.add_argument("source", nargs="?", help="FILE, or - for stdin")
+    cls.add_argument("--labels", required=True, help="comma-separated, e.g. billing,technical,account")
+    cls.add_argument("--examples", help="JSONL of {\"text\",\"label\"}: teach a classifier on them (kept for next time)")
+    cls.add_argument("--name", help="the name a taught classifier is kept under (default: one per label set)")
+    cls.add_argument("--json", action="store_true")
+    cls.set_defaults(func=cmd_classify)
 
     cols = sub.add_parser("collections", help="list, create, rename or delete collections")
     cols.add_argument("action", nargs="?", default="list", choices=["list", "create", "rename", "delete"])

@@ -94,3 +94,21 @@ def test_missing_examples_file_is_one_line_error(services, tmp_path):
     with pytest.raises(TaskError, match="does not exist") as caught:
         classify(services, "hello", ["a", "b"], examples=str(tmp_path / "nope.jsonl"))
     assert "\n" not in str(caught.value)
+
+
+def test_cli_classify_teaches_by_example_and_keeps_the_classifier(tmp_path):
+    import json as _json
+
+    from conftest import REPO, run_cli
+
+    labels = "billing,technical,account,shipping,feedback"
+    examples = str(REPO / "tests" / "data" / "classify_examples.jsonl")
+    text = "I was charged twice for my subscription this month, please refund the extra payment."
+    taught = run_cli("classify", "-", "--labels", labels, "--examples", examples, "--json", input=text)
+    assert taught.returncode == 0, taught.stderr
+    first = _json.loads(taught.stdout)
+    assert first["label"] == "billing" and abs(sum(first["scores"].values()) - 1) < 1e-3
+    again = _json.loads(run_cli("classify", "-", "--labels", labels, "--json", input=text).stdout)
+    assert again["label"] == "billing" and again["route"] == first["route"], "the taught classifier is kept"
+    empty = run_cli("classify", "-", "--labels", "", input=text)
+    assert empty.returncode == 1 and "Traceback" not in empty.stderr
