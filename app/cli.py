@@ -177,6 +177,14 @@ def cmd_classify(args) -> int:
     return _run_task(args, lambda services: classify(services, text, labels, examples=args.examples, name=args.name))
 
 
+def cmd_extract(args) -> int:
+    from app.core.tasks.extract import extract, load_schema
+
+    schema = load_schema(args.schema)
+    text = _read_input(args.source)
+    return _run_task(args, lambda services: extract(services, text, schema))
+
+
 def cmd_summarize(args) -> int:
     from app.core.tasks.summarize import summarize
 
@@ -347,6 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
     tra.add_argument("--language", default="English", help="with --preset translate")
     tra.add_argument("--json", action="store_true")
     tra.set_defaults(func=cmd_transform)
+
+    ext = sub.add_parser("extract", help="pull structured JSON out of a text, valid against a schema")
+    ext.add_argument("source", nargs="?", help="FILE, or - for stdin")
+    ext.add_argument("--schema", required=True, help="invoice, contact, meeting, action_items, or a JSON Schema file")
+    ext.add_argument("--json", action="store_true")
+    ext.set_defaults(func=cmd_extract)
 
     cls = sub.add_parser("classify", help="sort a text into one of your labels, with a probability for each")
     cls.add_argument("source", nargs="?", help="FILE, or - for stdin")
