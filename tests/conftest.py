@@ -55,10 +55,14 @@ def chat_model_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_embedder():
+def shared_embedder(tmp_path_factory):
     from app.core.embedding import Embedder
 
-    return Embedder()
+    # Session-wide, so it loads before any test's HEARTH_HOME: give its ONNX export cache a
+    # temporary home of its own rather than the user's real cache folder.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HEARTH_HOME", str(tmp_path_factory.mktemp("embedder-home")))
+        return Embedder()
 
 
 @pytest.fixture(scope="session")
