@@ -11,6 +11,7 @@ import pytest
 
 from app.core import embedding_onnx
 from app.core.embedding import Embedder
+from app.core.hashing import sha256_file
 
 pytestmark = pytest.mark.slow
 
@@ -156,7 +157,7 @@ def test_damaged_cached_export_is_detected_and_exported_again(exported_home, hea
         embedder = Embedder(backend="onnx")
     assert "exporting it again" in caplog.text
     assert embedder.backend == "onnx"
-    assert embedding_onnx._valid_manifest(folder)["sha256"] == embedding_onnx._file_sha256(model)
+    assert embedding_onnx._valid_manifest(folder)["sha256"] == sha256_file(model)
     assert [p.name for p in (hearth_home / "cache" / "onnx").iterdir()] == [folder.name]  # no build folder left
     [vector] = embedder.embed([SENTENCES[0]])
     assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-4

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from app.core import paths
+from app.core.hashing import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -61,23 +62,15 @@ def model_key(model_dir: Path) -> str:
     digest = hashlib.sha256(f"{RECIPE}\nonnxruntime {onnxruntime.__version__}\n".encode())
     for file in sorted(p for p in model_dir.rglob("*") if p.is_file()):
         digest.update(f"{file.relative_to(model_dir).as_posix()}\n".encode())
-        digest.update(_file_sha256(file).encode())
+        digest.update(sha256_file(file).encode())
     return digest.hexdigest()[:32]
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _valid_manifest(folder: Path) -> dict | None:
     """The manifest of a complete, undamaged export in `folder`, else None."""
     try:
         manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
-        if manifest.get("recipe") == RECIPE and manifest.get("sha256") == _file_sha256(folder / MODEL_FILE):
+        if manifest.get("recipe") == RECIPE and manifest.get("sha256") == sha256_file(folder / MODEL_FILE):
             return manifest
     except (OSError, ValueError):
         pass
@@ -166,7 +159,7 @@ def _export(model_dir: Path, out: Path) -> None:
     worst = float((mine * theirs).sum(axis=1).min())
     if worst < MIN_PROBE_COSINE:
         raise ExportError(f"ONNX export disagrees with sentence-transformers (worst probe cosine {worst:.4f})")
-    manifest = {"recipe": RECIPE, "sha256": _file_sha256(int8), "max_seq_length": int(st.max_seq_length),
+    manifest = {"recipe": RECIPE, "sha256": sha256_file(int8), "max_seq_length": int(st.max_seq_length),
                 "probe_min_cosine": round(worst, 5)}
     (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
