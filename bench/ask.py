@@ -29,16 +29,17 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def timed(services, question: str, collection: str) -> tuple[float, float, str]:
+    from app.core.streams import drain
     from app.core.tasks.ask import ask
 
-    started, first = time.perf_counter(), None
-    run = ask(services, question, collection)
-    try:
-        while True:
-            next(run)
-            first = first or time.perf_counter() - started
-    except StopIteration as stop:
-        return first or 0.0, time.perf_counter() - started, stop.value.text
+    started, first = time.perf_counter(), []
+
+    def note_first(_piece) -> None:
+        if not first:
+            first.append(time.perf_counter() - started)
+
+    result = drain(ask(services, question, collection), note_first)
+    return (first or [0.0])[0], time.perf_counter() - started, result.text
 
 
 def main() -> None:

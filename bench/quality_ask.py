@@ -64,14 +64,10 @@ def baseline(services, question: str, collection: str) -> str:
 
 
 def hearth(services, question: str, collection: str):
+    from app.core.streams import drain
     from app.core.tasks.ask import ask
 
-    run = ask(services, question, collection)
-    try:
-        while True:
-            next(run)
-    except StopIteration as stop:
-        return stop.value
+    return drain(ask(services, question, collection))
 
 
 def main() -> None:

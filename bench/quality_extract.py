@@ -38,14 +38,10 @@ def baseline(engine, text: str, schema: dict):
 
 
 def hearth(services, text: str, schema: dict):
+    from app.core.streams import drain
     from app.core.tasks.extract import extract
 
-    run = extract(services, text, schema)
-    try:
-        while True:
-            next(run)
-    except StopIteration as stop:
-        return stop.value.data
+    return drain(extract(services, text, schema)).data
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ import json
 import pytest
 from jsonschema import Draft202012Validator
 
+from app.core.streams import drain
 from app.core.tasks import detectors
 from app.core.tasks.extract import BUILTIN, extract, field_scores, load_schema
 from app.core.tasks.result import TaskError
@@ -20,13 +21,9 @@ SAMPLES = {
 
 
 def run(services, text, schema):
-    gen = extract(services, text, schema)
     pieces = []
-    while True:
-        try:
-            pieces.append(next(gen))
-        except StopIteration as stop:
-            return "".join(pieces), stop.value
+    result = drain(extract(services, text, schema), pieces.append)
+    return "".join(pieces), result
 
 
 # -- detectors -------------------------------------------------------------------------------
