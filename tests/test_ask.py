@@ -85,3 +85,16 @@ def test_empty_question_and_empty_collection_are_one_line_errors(services, guide
         drain(ask(services, "How often is the lamp cleaned?", "default"))
     for error in (empty_question, empty_collection):
         assert str(error.value).strip() and "\n" not in str(error.value)
+
+
+def test_evidence_with_quotes_and_braces_never_reaches_the_grammar(services, tmp_path):
+    # Such enum strings crashed llama.cpp's grammar sampler; the answer must still come back.
+    from app.core.ingest import ingest
+    from app.core.streams import drain
+    from app.core.tasks.ask import ask
+
+    note = tmp_path / "config-notes.md"
+    note.write_text('The backup server stores its settings in {"path": "/srv/backup", "keep": 7} on every node.\n')
+    ingest(services, [note], "default")
+    result = drain(ask(services, "Where does the backup server store its settings?", "default"))
+    assert result.citations and result.citations[0].file == "config-notes.md"

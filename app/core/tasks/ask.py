@@ -13,6 +13,7 @@ from collections.abc import Generator
 
 from app.core.llm.local import Generation
 from app.core.retrieval import Evidence, retrieve, select_sentences
+from app.core.tasks.common import grammar_safe
 from app.core.tasks.result import Citation, TaskError, TaskResult
 
 NOT_FOUND = "The documents don't say."
@@ -47,7 +48,7 @@ def _confidence(best: Evidence, gen: Generation) -> float:
 def _clauses(sentence: str) -> list[str]:
     """The parts of a sentence a short answer may be: split at ; : , and at a second verb's 'and'/'but'."""
     parts = [" ".join(p.split()).strip(" ,.;:") for p in _CLAUSE.split(sentence)]
-    return list(dict.fromkeys(p for p in parts if len(p.split()) >= 3))
+    return list(dict.fromkeys(p for p in parts if len(p.split()) >= 3 and grammar_safe(p)))
 
 
 def _messages(question: str, best: Evidence) -> list[dict]:
@@ -81,10 +82,11 @@ def ask(services, question: str, collection: str, cancel: threading.Event | None
     ttft = time.perf_counter() - started
     # The short answer is one clause of the quoted sentence, chosen by the model under a grammar
     # that allows nothing else: a 135M model asked to rephrase misreads numbers ($300 → $30).
-    clauses = _clauses(best.sentence) or [best.sentence]
-    schema = {"type": "string", "enum": clauses}  # one clause still runs: its token probability feeds the confidence
-    for _ in services.engine.stream(_messages(question, best), max_tokens=PHRASE_TOKENS, cancel=cancel, result=gen, json_schema=schema):
-        pass
+    clauses = _clauses(best.sentence) or ([best.sentence] if grammar_safe(best.sentence) else [])
+    if clauses:  # one clause still runs: its token probability feeds the confidence
+        schema = {"type": "string", "enum": clauses}
+        for _ in services.engine.stream(_messages(question, best), max_tokens=PHRASE_TOKENS, cancel=cancel, result=gen, json_schema=schema):
+            pass
     try:
         phrased = json.loads(gen.text) if not gen.cancelled else ""
     except ValueError:  # cut off at max_tokens

@@ -10,6 +10,13 @@ from app.core.llm.local import Generation
 from app.core.tasks.result import TaskError
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Quotes, braces and backslashes in enum strings crashed llama.cpp's grammar sampler (a segfault
+# on an injected '{"hacked": true}'); values chosen by grammar never need them.
+_GRAMMAR_UNSAFE = re.compile(r'["{}\\\[\]<>]|[\x00-\x1f]')
+
+
+def grammar_safe(value: str) -> bool:
+    return not _GRAMMAR_UNSAFE.search(value)
 
 
 def require_text(text: str, what: str = "the input") -> str:

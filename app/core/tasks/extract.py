@@ -19,6 +19,7 @@ from jsonschema.exceptions import SchemaError
 from app.core.llm.local import Generation
 from app.core.resources import resource_path
 from app.core.tasks import detectors
+from app.core.tasks.common import grammar_safe
 from app.core.tasks.result import TaskError, TaskResult
 
 BUILTIN = ("invoice", "contact", "meeting", "action_items")
@@ -97,11 +98,6 @@ def _kind(name: str, prop: dict) -> str:
     return "text" if "string" in types else ""
 
 
-# Quotes, braces and backslashes in enum strings crashed llama.cpp's grammar sampler (a
-# segfault on an injected '{"hacked": true}'); a field value never needs them.
-_UNSAFE = re.compile(r'["{}\\\[\]<>]|[\x00-\x1f]')
-
-
 def _add(out: dict, value, start: int, end: int, text: str) -> None:
     out.setdefault(value, {"start": start, "end": end, "text": text[start:end]})
 
@@ -140,7 +136,7 @@ def candidates(text: str) -> dict[str, dict]:
             if 2 < len(value) <= 80 and start >= 0:
                 _add(c["text"], value, start, start + len(value), text)
     for kind in ("person", "text"):
-        c[kind] = {v: s for v, s in c[kind].items() if len(v) > 1 and not re.fullmatch(r"[\W\d]+", v) and not _UNSAFE.search(v)}
+        c[kind] = {v: s for v, s in c[kind].items() if len(v) > 1 and not re.fullmatch(r"[\W\d]+", v) and grammar_safe(v)}
     return c
 
 
