@@ -22,9 +22,6 @@ class Document:
     pages: int = 0
     warnings: list[str] = field(default_factory=list)  # parts that could not be read (say, one bad page)
 
-    @property
-    def char_count(self) -> int:
-        return sum(len(s.text) for s in self.sections)
 
 
 class DocumentError(Exception):

@@ -62,10 +62,3 @@ def reliability_table(confidence: list[float], correct: list[bool], bins: int = 
                      "accuracy": round(sum(members) / len(members), 3) if members else None})
     return rows
 
-
-def format_table(task: str, rows: list[dict]) -> str:
-    lines = [f"{task}: confidence bin   cases   accuracy"]
-    for row in rows:
-        acc = "-" if row["accuracy"] is None else f"{row['accuracy']:.0%}"
-        lines.append(f"{'':{len(task) + 2}}{row['bin']:>15}   {row['cases']:5}   {acc:>8}")
-    return "\n".join(lines)
