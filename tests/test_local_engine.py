@@ -49,3 +49,11 @@ def test_generation_after_scoring_the_same_prompt_is_unaffected(shared_engine):
     scores = shared_engine.score_choices(messages, ["blue", "the colour green of grass"])
     assert len(scores) == 2 and all(s < 0 for s in scores)
     assert "".join(shared_engine.stream(messages, max_tokens=12)) == before
+
+
+def test_a_schema_the_grammar_sampler_cannot_take_is_refused_not_crashed(shared_engine):
+    from app.core.llm.local import UnsafeSchema
+
+    schema = {"type": "object", "properties": {"x": {"enum": ['{"hacked": true}', "fine"]}}}
+    with pytest.raises(UnsafeSchema, match="hacked"):
+        list(shared_engine.stream(PROMPT, max_tokens=8, json_schema=schema))

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import queue
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -19,10 +20,32 @@ from pathlib import Path
 
 import numpy as np
 
+from app.core.errors import HearthError
 from app.core.models import ModelError
 from app.core.models.gguf import GGUFError, read_info
 
 _END = object()
+# Quotes, braces and backslashes in enum strings crashed llama.cpp's grammar sampler (a segfault
+# on an injected '{"hacked": true}'); a process crash is never acceptable, so such schemas are refused.
+_GRAMMAR_UNSAFE = re.compile(r'["{}\\\[\]<>]|[\x00-\x1f]')
+
+
+class UnsafeSchema(HearthError):
+    pass
+
+
+def grammar_safe(value: str) -> bool:
+    return not _GRAMMAR_UNSAFE.search(value)
+
+
+def _unsafe_values(schema) -> list[str]:
+    """Enum and const strings anywhere in a schema that the grammar sampler cannot take."""
+    if isinstance(schema, dict):
+        own = [v for v in schema.get("enum", []) + [schema.get("const")] if isinstance(v, str) and not grammar_safe(v)]
+        return own + [bad for v in schema.values() for bad in _unsafe_values(v)]
+    if isinstance(schema, list):
+        return [bad for v in schema for bad in _unsafe_values(v)]
+    return []
 
 
 def default_threads() -> int:
@@ -239,6 +262,8 @@ class LocalEngine:
     def stream(self, messages: list[dict], max_tokens: int = 256, cancel: threading.Event | None = None,
                result: Generation | None = None, json_schema: dict | None = None, repeat_penalty: float = 1.0) -> Iterator[str]:
         """Yield text pieces as the model produces them. Closing the iterator cancels the job."""
+        if json_schema is not None and (bad := _unsafe_values(json_schema)):
+            raise UnsafeSchema(f"the schema allows the value {bad[0][:40]!r}; quotes, braces and backslashes in enum values are not supported")
         job = _Job(messages, max_tokens, queue.Queue(), cancel or threading.Event(), result or Generation(), json_schema, repeat_penalty)
         if not self._thread.is_alive():
             raise RuntimeError("the local model has been shut down")

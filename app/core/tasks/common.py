@@ -6,19 +6,10 @@ import re
 import threading
 from collections.abc import Generator
 
-from app.core.llm.local import Generation
+from app.core.llm.local import Generation, grammar_safe  # noqa: F401 - re-exported for tasks
 from app.core.tasks.result import TaskError
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-# Quotes, braces and backslashes in enum strings crashed llama.cpp's grammar sampler (a segfault
-# on an injected '{"hacked": true}'); values chosen by grammar never need them.
-_GRAMMAR_UNSAFE = re.compile(r'["{}\\\[\]<>]|[\x00-\x1f]')
-
-
-def grammar_safe(value: str) -> bool:
-    return not _GRAMMAR_UNSAFE.search(value)
-
-
 def require_text(text: str, what: str = "the input") -> str:
     text = (text or "").strip()
     if not text:
