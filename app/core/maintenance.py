@@ -37,15 +37,19 @@ def watch(services, stop: threading.Event, on_change: Callable[[str, IngestRepor
     from watchfiles import Change, watch as watch_changes
 
     followed = {Path(c.folder): c.name for c in services.library.collections() if c.folder}
-    for folder, name in followed.items():
-        if folder.is_dir():
-            report = sync_folder(services, name, folder)
-            if on_change:
-                on_change(name, report)
     folders = [f for f in followed if f.is_dir()]
     if not folders:
         return
-    for changes in watch_changes(*folders, stop_event=stop, debounce=800, step=100, rust_timeout=500, yield_on_timeout=False):
+    caught_up = False
+    # The watcher yields an empty set once it is running: catching up only then means a file
+    # that arrives during the catch-up is seen by the watcher too, never missed between the two.
+    for changes in watch_changes(*folders, stop_event=stop, debounce=800, step=100, rust_timeout=500, yield_on_timeout=True):
+        if not caught_up:
+            for folder in folders:
+                report = sync_folder(services, followed[folder], folder)
+                if on_change:
+                    on_change(followed[folder], report)
+            caught_up = True
         for folder, name in followed.items():
             touched = {Path(p) for _, p in changes if Path(p).is_relative_to(folder)}
             gone = {Path(p) for kind, p in changes if kind == Change.deleted and Path(p).is_relative_to(folder)}
