@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from app.core.chunking import chunk_document
-from app.core.documents import Document, DocumentError, Unsupported, supported_suffixes
+from app.core.documents import Document, DocumentError, stat_supported, supported_suffixes
+from app.core.documents.parse import GONE
 from app.core.hashing import sha256_file
 from app.core.store.catalog import DocumentRecord
 from app.core.streams import drain
@@ -94,9 +95,7 @@ def _start(services, path: Path, collection: str, password: str | None) -> _Job:
     job = _Job(path, DocumentRecord(collection, key, path.name, None, None, None, "error", None, 0, 0, 0.0, 0.0),
                FileOutcome(str(path), "error"), time.perf_counter())
     try:
-        if path.suffix.lower() not in supported_suffixes():
-            raise Unsupported(f"unsupported file type {path.suffix or '(none)'}")
-        stat = path.stat()
+        stat = stat_supported(path)
         job.record.size, job.record.mtime = stat.st_size, stat.st_mtime
         job.record.sha256 = sha256_file(path)
         previous = services.library.document(collection, key)
@@ -107,8 +106,8 @@ def _start(services, path: Path, collection: str, password: str | None) -> _Job:
         job.parsing = True
     except DocumentError as exc:
         job.outcome.status, job.outcome.error = exc.status, str(exc)
-    except FileNotFoundError:
-        job.outcome.error = "file not found (moved or deleted)"
+    except FileNotFoundError:  # deleted between its stat and its hash
+        job.outcome.error = GONE
     except OSError as exc:
         job.outcome.error = f"cannot read file ({exc.strerror or exc})"
     return job

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from app.core.documents import delimited, html_page, json_records, pdf, text, word
 from app.core.documents.model import Document, DocumentError, Unsupported
 
+GONE = "file not found (moved or deleted)"
 _PARSERS = {".pdf": pdf.parse} | {
     suffix: module.parse for module in (text, html_page, word, delimited, json_records) for suffix in module.SUFFIXES
 }
@@ -16,16 +18,19 @@ def supported_suffixes() -> list[str]:
     return sorted(_PARSERS)
 
 
-def parse(path: Path, password: str | None = None) -> Document:
+def stat_supported(path: Path) -> os.stat_result:
+    """The file's stat, or the reason it cannot be read: an unsupported type, or gone."""
+    if path.suffix.lower() not in _PARSERS:
+        raise Unsupported(f"unsupported file type {path.suffix or '(none)'}")
     try:
-        size = path.stat().st_size
+        return path.stat()
     except FileNotFoundError as exc:
-        raise DocumentError("file not found (moved or deleted)") from exc
+        raise DocumentError(GONE) from exc
     except OSError as exc:
         raise DocumentError(f"cannot read file ({exc.strerror})") from exc
-    parser = _PARSERS.get(path.suffix.lower())
-    if parser is None:
-        raise Unsupported(f"unsupported file type {path.suffix or '(none)'}")
-    if size == 0:
+
+
+def parse(path: Path, password: str | None = None) -> Document:
+    if stat_supported(path).st_size == 0:
         raise DocumentError("empty file (0 bytes)")
-    return parser(path, password)
+    return _PARSERS[path.suffix.lower()](path, password)
