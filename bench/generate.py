@@ -1,6 +1,6 @@
 """Generation speed: Hearth's LocalEngine.stream against raw llama-cpp-python, same run.
 
-    .venv/bin/python bench/generate.py [--rounds 5] [--max-tokens 64]
+    .venv/bin/python bench/generate.py [--rounds 7] [--max-tokens 96]
 
 Both load the same GGUF with the same n_ctx, n_threads, n_batch; both get the same prompt text
 (the chat template rendered once by Hearth; raw llama-cpp-python gets it through
@@ -8,10 +8,14 @@ Both load the same GGUF with the same n_ctx, n_threads, n_batch; both get the sa
 prompt so neither side reuses an evaluated prefix, and the order alternates between rounds
 because this machine's load drifts. A third row, raw plus Hearth's per-token log-probability
 processor, shows how much of any gap that processor costs. Reported: median time to first token, median decode
-tokens/s ((pieces - 1) / (last piece - first piece), as the consumer sees them), and Hearth/raw ratios (goal >= 0.95).
+tokens/s ((pieces - 1) / (last piece - first piece), as the consumer sees them), and Hearth/raw ratios (goal >= 0.95):
+the ratio of medians, and the median of the per-round ratios, which pairs runs made seconds apart and so
+cancels most of the machine's drift.
 
 Then the prefix cache: TTFT for a question on document A (uncached), a question on document B,
-and the same question on A again, which must come back from the RAM cache (goal: <= 30%).
+and the same question on A again, which must come back from the RAM cache (goal: <= 30%). The check is
+repeated; the first repetition also pays for first-touch allocation of the cache's memory, so both the
+first and the median are printed.
 """
 
 from __future__ import annotations
@@ -74,8 +78,9 @@ def rate(first: float, last: float, _end: float, pieces: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--max-tokens", type=int, default=96)
+    parser.add_argument("--cache-checks", type=int, default=3)
     args = parser.parse_args()
     from llama_cpp import Llama
 
@@ -109,17 +114,22 @@ def main() -> None:
         summary[name] = (ttft, tps)
         print(f"{name:12s} ttft p50 {ttft * 1000:7.1f} ms   streaming {tps:6.1f} tok/s   tokens out p50 {tokens:.0f}   "
               f"after last token {end * 1000:6.1f} ms   ({len(runs)} rounds)")
-    print(f"hearth/raw decode tokens/s ratio {summary['hearth'][1] / summary['raw'][1]:.2f} (goal >= 0.95); "
-          f"raw/hearth ttft ratio {summary['raw'][0] / summary['hearth'][0]:.2f}; "
+    paired = statistics.median(rate(*h) / rate(*r) for h, r in zip(results["hearth"], results["raw"]) if rate(*r))
+    print(f"hearth/raw decode tokens/s: ratio of medians {summary['hearth'][1] / summary['raw'][1]:.2f}, "
+          f"median of per-round ratios {paired:.2f} (goal >= 0.95); raw/hearth ttft ratio {summary['raw'][0] / summary['hearth'][0]:.2f}; "
           f"raw with Hearth's per-token log-prob / raw: {summary['raw+logprobs'][1] / summary['raw'][1]:.2f}")
 
-    q = "What does error E4 mean?"
-    cold_msgs = messages(f"Cache check {time.time_ns()}.", DOC, q)
-    cold = run_hearth(engine, cold_msgs, 16)
-    run_hearth(engine, messages("Cache check.", OTHER, "What is the deductible?"), 16)  # another document in between
-    warm = run_hearth(engine, cold_msgs, 16)
-    print(f"prefix cache: same question on the same document, ttft uncached {cold[0] * 1000:.1f} ms, "
-          f"repeated {warm[0] * 1000:.1f} ms = {warm[0] / cold[0]:.0%} (goal <= 30%)")
+    shares = []
+    for i in range(args.cache_checks):
+        q = "What does error E4 mean?"
+        cold_msgs = messages(f"Cache check {i} {time.time_ns()}.", DOC, q)
+        cold = run_hearth(engine, cold_msgs, 16)
+        run_hearth(engine, messages(f"Cache check {i}.", OTHER, "What is the deductible?"), 16)  # another document in between
+        warm = run_hearth(engine, cold_msgs, 16)
+        shares.append(warm[0] / cold[0])
+        print(f"prefix cache check {i + 1}: same question on the same document, ttft uncached {cold[0] * 1000:.1f} ms, "
+              f"repeated {warm[0] * 1000:.1f} ms = {warm[0] / cold[0]:.0%}")
+    print(f"prefix cache: repeated/uncached ttft, first {shares[0]:.0%}, median {statistics.median(shares):.0%} (goal <= 30%)")
     raw.close()
     engine.close()
 

@@ -37,6 +37,28 @@ def test_closing_the_stream_frees_the_engine_and_leaves_the_callers_flag_alone(s
     assert "".join(shared_engine.stream(PROMPT, max_tokens=4))
 
 
+def test_a_prompt_seen_before_another_reuses_its_evaluated_prefix_with_the_same_output(shared_engine):
+    doc_a = [{"role": "user", "content": "Note A. The pump is cleaned every 30 days with warm water. How often?"}]
+    doc_b = [{"role": "user", "content": "Note B. The deductible is 500 euros per year. How much?"}]
+    first = Generation()
+    text = "".join(shared_engine.stream(doc_a, max_tokens=12, result=first))
+    "".join(shared_engine.stream(doc_b, max_tokens=12))  # the live context now holds B, not A
+    again = Generation()
+    assert "".join(shared_engine.stream(doc_a, max_tokens=12, result=again)) == text
+    assert first.tokens_cached < again.tokens_cached
+    assert again.tokens_cached >= again.tokens_in - 1  # all of A came back from the cache
+
+
+def test_the_prefix_cache_stays_within_its_capacity(shared_engine):
+    from app.core.llm.prefix_cache import PrefixCache
+
+    cache = PrefixCache(capacity_bytes=1)
+    for n in range(3):
+        "".join(shared_engine.stream([{"role": "user", "content": f"Count to {n}."}], max_tokens=2))
+        shared_engine._call(cache.save)
+    assert len(cache) == 1, "the newest entry alone is kept when over capacity"
+
+
 def test_a_corrupt_model_fails_to_load_with_one_line(copy_model):
     with pytest.raises(ModelError) as caught:
         LocalEngine(copy_model("cut.gguf", 5_000_000))

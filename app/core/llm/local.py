@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from app.core.errors import HearthError
+from app.core.llm.prefix_cache import PrefixCache
 from app.core.models import ModelError
 from app.core.models.gguf import GGUFError, read_info
 
@@ -58,6 +59,7 @@ class Generation:
 
     text: str = ""
     tokens_in: int = 0
+    tokens_cached: int = 0  # prompt tokens whose evaluation was reused, not repeated
     tokens_out: int = 0
     ttft_s: float = 0.0
     total_s: float = 0.0
@@ -91,15 +93,30 @@ class _Call:
     out: queue.Queue
 
 
+# For a GGUF without a chat template (a base model): plain labelled turns any model can continue.
+_PLAIN_TEMPLATE = (
+    "{% for m in messages %}{{ m['role'] | capitalize }}: {{ m['content'] }}\n\n{% endfor %}"
+    "{% if add_generation_prompt %}Assistant:{% endif %}"
+)
+
+
 def _formatter(llm):
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
     eos, bos = llm.token_eos(), llm.token_bos()
     return Jinja2ChatFormatter(
-        template=llm.metadata.get("tokenizer.chat_template", ""),
+        template=llm.metadata.get("tokenizer.chat_template") or _PLAIN_TEMPLATE,
         eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
         bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
     )
+
+
+def _chat_prompt(llm, messages: list[dict]) -> tuple[list[int], list[str]]:
+    """The prompt tokens and stop strings the GGUF's chat template makes of these messages."""
+    formatted = _formatter(llm)(messages=messages)
+    tokens = llm.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True)
+    stop = formatted.stop if isinstance(formatted.stop, list) else [formatted.stop] if formatted.stop else []
+    return tokens, stop
 
 
 def _last_logprobs(llm) -> np.ndarray:
@@ -120,7 +137,7 @@ class LocalEngine:
             raise ModelError(f"model file {model_path} is unusable: {exc}; fetch or import it again") from exc
         self.model_path = model_path
         self._params = dict(n_ctx=n_ctx, n_threads=n_threads or default_threads(), n_batch=n_batch, n_gpu_layers=n_gpu_layers)
-        self._cache_bytes = cache_bytes
+        self._cache = PrefixCache(cache_bytes)  # repeated questions over the same evidence reuse the evaluated prefix
         self._jobs: queue.Queue[_Job | _Call | None] = queue.Queue()
         self._ready = threading.Event()
         self._load_error: BaseException | None = None
@@ -138,14 +155,9 @@ class LocalEngine:
     # -- owner thread --------------------------------------------------------------------
     def _own(self) -> None:
         try:
-            from llama_cpp import Llama, LlamaRAMCache
+            from llama_cpp import Llama
 
-            # The chat template always comes from the GGUF itself, never a guessed built-in one.
-            template = read_info(self.model_path).chat_template
-            self._llm = Llama(model_path=str(self.model_path), verbose=False, chat_format="chat_template.default" if template else None,
-                              **self._params)
-            # Repeated questions over the same evidence reuse the evaluated prompt prefix.
-            self._llm.set_cache(LlamaRAMCache(capacity_bytes=self._cache_bytes))
+            self._llm = Llama(model_path=str(self.model_path), verbose=False, **self._params)
         except Exception as exc:  # noqa: BLE001 - any load failure becomes one actionable line
             self._load_error = ModelError(f"llama.cpp could not load {self.model_path} ({exc}); fetch or import it again")
         finally:
@@ -185,8 +197,11 @@ class LocalEngine:
             from llama_cpp import LlamaGrammar
 
             grammar = LlamaGrammar.from_json_schema(json.dumps(job.json_schema), verbose=False)
-        stream = self._llm.create_chat_completion(
-            messages=job.messages, max_tokens=job.max_tokens, temperature=0.0, stream=True,
+        # The chat template always comes from the GGUF itself, never a guessed built-in one.
+        prompt, stop = _chat_prompt(self._llm, job.messages)
+        result.tokens_cached = self._cache.restore(self._llm, prompt)
+        stream = self._llm.create_completion(
+            prompt, max_tokens=job.max_tokens, temperature=0.0, stream=True, stop=stop,
             logits_processor=LogitsProcessorList([record]), grammar=grammar, repeat_penalty=job.repeat_penalty,
         )
         try:
@@ -194,7 +209,7 @@ class LocalEngine:
                 if job.stopped():
                     result.cancelled = True
                     break
-                text = chunk["choices"][0]["delta"].get("content")
+                text = chunk["choices"][0]["text"]
                 if text:
                     if not result.text:
                         result.ttft_s = time.perf_counter() - started
@@ -203,7 +218,8 @@ class LocalEngine:
         finally:
             stream.close()
         result.tokens_out = len(result.logprobs)
-        result.tokens_in = max(0, self._llm.n_tokens - result.tokens_out)
+        result.tokens_in = len(prompt)
+        self._cache.save(self._llm)
         result.total_s = time.perf_counter() - started
 
     # -- any thread ----------------------------------------------------------------------
@@ -231,7 +247,7 @@ class LocalEngine:
             return []
 
         def score(llm) -> list[float]:
-            prompt = llm.tokenize(_formatter(llm)(messages=messages).prompt.encode("utf-8"), add_bos=False, special=True)
+            prompt, _stop = _chat_prompt(llm, messages)
             if len(prompt) + max(len(llm.tokenize(c.encode(), add_bos=False)) for c in choices) >= self.n_ctx:
                 raise ValueError(f"the prompt ({len(prompt)} tokens) does not fit the context of {self.n_ctx}")
             llm.reset()
