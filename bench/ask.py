@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/ask.py [--limit N]
 
-The corpus is tests/data/ask (ingested into a fresh HEARTH_HOME in a tempdir) and its questions,
+The corpus is the ask documents of tests/data/eval (ingested into a fresh HEARTH_HOME in a tempdir) and its questions,
 with the default model and settings. One warm-up question (model and embedder load) is not
 counted. TTFT is measured here, from the call to the first streamed piece (goal: p50 <= 1.0 s).
 """

@@ -33,8 +33,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-DOC = (REPO / "tests" / "data" / "ask" / "dishwasher-manual.txt").read_text(encoding="utf-8")
-OTHER = (REPO / "tests" / "data" / "ask" / "health-plan.txt").read_text(encoding="utf-8")
+DOC = (REPO / "tests" / "data" / "eval" / "docs" / "dishwasher-manual.txt").read_text(encoding="utf-8")
+OTHER = (REPO / "tests" / "data" / "eval" / "docs" / "health-plan.txt").read_text(encoding="utf-8")
 
 
 def messages(note: str, doc: str, question: str) -> list[dict]:

@@ -1,9 +1,9 @@
 """Ask quality: Hearth's ask against a plain RAG baseline, same model, same index, same run.
 
-    .venv/bin/python bench/quality_ask.py [--data tests/data/ask/ask.jsonl] [--limit N] [--evidence] [--verbose]
+    .venv/bin/python bench/quality_ask.py [--data tests/data/eval/ask.jsonl] [--limit N] [--evidence] [--verbose]
 
-The set is ingested into a fresh HEARTH_HOME (a tempdir); `*.pages.txt` files become real PDFs
-(pages split on a line holding only \\f). Baseline: 200-token chunks (the default), the top 3 in
+The documents at the top of tests/data/eval/docs are ingested into a fresh HEARTH_HOME (a
+tempdir); the handbook there is a real multi-page PDF. Baseline: 200-token chunks (the default), the top 3 in
 one plain prompt, greedy, the same model. Correct = any expected string in the answer
 (case-insensitive); for an unanswerable case (expected_source null) = the answer says the
 documents don't say. --evidence skips generation and reports only what the selected sentence
@@ -24,26 +24,20 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
-DATA = REPO / "tests" / "data" / "ask"
+EVAL = REPO / "tests" / "data" / "eval"
 REFUSALS = ("don't say", "do not say", "not in the documents", "doesn't say", "does not say", "not mentioned", "no information")
 
 
-def corpus(target: Path, source: Path = DATA) -> Path:
-    """Copy the documents into `target`, turning each `name.pages.txt` into `name.pdf`."""
-    from pdfgen import write_pdf
-
+def corpus(target: Path, source: Path = EVAL / "docs") -> Path:
+    """Copy the ask documents (the top level of the eval docs, not the summarize set) into `target`."""
     target.mkdir(parents=True, exist_ok=True)
     for f in sorted(source.iterdir()):
-        if f.name.endswith(".pages.txt"):
-            pages = [p.strip() for p in f.read_text(encoding="utf-8").split("\n\\f\n")]
-            write_pdf(target / f.name.replace(".pages.txt", ".pdf"), pages)
-        elif f.suffix in (".md", ".txt"):
+        if f.is_file():
             shutil.copy(f, target / f.name)
     return target
 
 
-def load_cases(path: Path = DATA / "ask.jsonl") -> list[dict]:
+def load_cases(path: Path = EVAL / "ask.jsonl") -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -72,7 +66,7 @@ def hearth(services, question: str, collection: str):
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", default=str(DATA / "ask.jsonl"))
+    parser.add_argument("--data", default=str(EVAL / "ask.jsonl"))
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--evidence", action="store_true", help="retrieval + sentence selection only, no generation")
     parser.add_argument("--verbose", action="store_true")

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/quality_classify.py [--limit N]
 
-Cases: tests/data/classify.jsonl (held out); teaching examples: tests/data/classify_examples.jsonl
+Cases: tests/data/eval/classify.jsonl (held out); teaching examples: tests/data/classify_examples.jsonl
 (ticket labels only, so sentiment and error cases always take the LM route).
 
   baseline      one plain prompt listing the labels; argmax of the label log-probabilities
@@ -65,7 +65,7 @@ def main() -> None:
         engine = LocalEngine(chat_model_path(), n_ctx=2048)
 
     services = Services()
-    cases = [json.loads(line) for line in (REPO / "tests/data/classify.jsonl").read_text().splitlines() if line.strip()]
+    cases = [json.loads(line) for line in (REPO / "tests/data/eval/classify.jsonl").read_text().splitlines() if line.strip()]
     cases = cases[: args.limit] if args.limit else cases
     started = time.perf_counter()
     clf = teach.train(services, REPO / "tests/data/classify_examples.jsonl", TICKETS, "tickets")

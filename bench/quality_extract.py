@@ -1,6 +1,6 @@
 """Extract quality: Hearth's extract against a plain-prompt baseline, same model, same run.
 
-    .venv/bin/python bench/quality_extract.py [--data tests/data/extract.jsonl] [--limit N]
+    .venv/bin/python bench/quality_extract.py [--data tests/data/eval/extract.jsonl] [--limit N]
 
 Baseline: one plain prompt ("Extract ... as JSON"), no grammar, the first JSON object parsed
 from the output; an unparseable output gets every field wrong. Both are scored with
@@ -46,7 +46,7 @@ def hearth(services, text: str, schema: dict):
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", default=str(REPO / "tests" / "data" / "extract.jsonl"))
+    parser.add_argument("--data", default=str(REPO / "tests" / "data" / "eval" / "extract.jsonl"))
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()

@@ -13,11 +13,12 @@ from collections.abc import Generator
 
 from app.core.llm.local import Generation
 from app.core.retrieval import Evidence, retrieve, select_sentences
+from app.core.routing.confidence import calibrated
 from app.core.tasks.common import grammar_safe
 from app.core.tasks.result import Citation, TaskError, TaskResult
 
 NOT_FOUND = "The documents don't say."
-THRESHOLD = 0.69  # best-evidence score below which we refuse; tuned on tests/data/ask (bench/quality_ask.py)
+THRESHOLD = 0.69  # best-evidence score below which we refuse; tuned on tests/data/eval/ask.jsonl (bench/quality_ask.py)
 RETRIEVE_K = 6  # chunks searched for sentences; the citations are the first top_k of them
 KEEP = 3  # selected sentences; the best is quoted and phrased, the others quote their chunks in citations
 PHRASE_TOKENS = 64
@@ -75,8 +76,8 @@ def ask(services, question: str, collection: str, cancel: threading.Event | None
         yield NOT_FOUND
         ttft = time.perf_counter() - started
         confidence = round(0.2 * _clip(best.score / THRESHOLD) if best else 0.0, 4)
-        return TaskResult(text=NOT_FOUND, confidence=confidence, citations=citations,
-                          timings={"ttft_s": round(ttft, 3), "total_s": round(ttft, 3), "tokens_in": 0, "tokens_out": 0})
+        return calibrated(TaskResult(text=NOT_FOUND, confidence=confidence, citations=citations,
+                          timings={"ttft_s": round(ttft, 3), "total_s": round(ttft, 3), "tokens_in": 0, "tokens_out": 0}))
     quote = f"\u201c{best.sentence}\u201d"
     yield quote  # extractive first: the answer starts with the evidence itself
     ttft = time.perf_counter() - started
@@ -99,7 +100,7 @@ def ask(services, question: str, collection: str, cancel: threading.Event | None
     timings = {"ttft_s": round(ttft, 3), "total_s": round(time.perf_counter() - started, 3),
                "tokens_in": gen.tokens_in, "tokens_out": gen.tokens_out}
     text = f"{quote}\n\n{phrased}".strip()
-    return TaskResult(text=text, confidence=_confidence(best, gen), citations=citations, timings=timings)
+    return calibrated(TaskResult(text=text, confidence=_confidence(best, gen), citations=citations, timings=timings))
 
 
 def _quote(hit, evidence: list[Evidence], limit: int = 240) -> str:
