@@ -23,6 +23,8 @@ netpolicy.install()  # outbound sockets blocked for the whole suite, loopback ex
 sys.path.insert(0, str(Path(__file__).parent))
 from pdfgen import write_pdf  # noqa: E402
 
+pytest_plugins = ["cloud_server"]  # the loopback "cloud": a real llama_cpp.server, and a scripted stub for faults
+
 REPO = Path(__file__).resolve().parents[1]
 HEARTH = [sys.executable, "-m", "app"]
 
