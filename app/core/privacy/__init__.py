@@ -1,0 +1,1 @@
+"""Privacy: what is removed from text before it may leave the machine."""
