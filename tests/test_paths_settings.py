@@ -39,3 +39,22 @@ def test_settings_with_invalid_values_fall_back_too():
 def test_cloud_escalation_is_off_by_default():
     s = settings.Settings()
     assert s.cloud.enabled is False and s.cloud.policy == "never"
+
+
+def test_a_task_can_have_its_own_policy_and_threshold(tmp_path):
+    s = settings.Settings()
+    s.cloud.base_url, s.cloud.threshold = "https://llm.example.com/v1", 0.4
+    s.cloud.tasks["classify"] = settings.TaskCloudPolicy(policy="auto", threshold=0.7)
+    path = tmp_path / "settings.toml"
+    settings.save(s, path)
+    loaded = settings.load(path).cloud
+    assert loaded.for_task("classify") == ("auto", 0.7)
+    assert loaded.for_task("ask") == ("never", 0.4)
+    assert loaded.enabled, "one task escalating is enough to open the provider's host"
+
+
+def test_settings_written_before_the_policy_existed_still_load(tmp_path):
+    path = tmp_path / "settings.toml"
+    path.write_text("schema_version = 1\n[cloud]\nenabled = false\npolicy = \"never\"\n", encoding="utf-8")
+    loaded = settings.load(path)
+    assert loaded.warning is None and not loaded.cloud.enabled

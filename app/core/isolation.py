@@ -111,3 +111,19 @@ class ParserProcess:
     def close(self) -> None:
         self._pending = None
         self._kill()
+
+
+def read_texts(paths: list[Path]) -> str:
+    """The whole text of files, parsed as ingestion parses them (in the limited child).
+    A file that cannot be read raises DocumentError naming it."""
+    parser = ParserProcess()
+    texts = []
+    try:
+        for path in paths:
+            try:
+                texts.extend(section.text for section in parser.parse(Path(path)).sections)
+            except DocumentError as exc:
+                raise DocumentError(f"{path}: {exc}") from exc
+    finally:
+        parser.close()
+    return "\n\n".join(texts)

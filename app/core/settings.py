@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from app.core import paths
 
@@ -22,15 +22,51 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 
 
+Policy = Literal["never", "ask", "auto"]
+TaskName = Literal["ask", "summarize", "extract", "classify", "transform"]
+
+
+class TaskCloudPolicy(BaseModel):
+    """A task's own policy or threshold; None keeps the general one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    policy: Policy | None = None
+    threshold: float | None = Field(None, ge=0.0, le=1.0)
+
+
 class CloudSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = False  # escalation is opt-in; off means no non-loopback socket is ever opened
-    policy: Literal["never", "ask", "auto"] = "never"
+    # Off by default: with "never", no non-loopback socket is ever opened. "ask" previews the
+    # redacted payload and waits for consent; "auto" sends when confidence < threshold.
+    policy: Policy = "never"
     threshold: float = Field(0.5, ge=0.0, le=1.0)
+    tasks: dict[TaskName, TaskCloudPolicy] = {}
     base_url: str = ""
     model: str = ""
     price_per_1k: float = Field(0.0, ge=0.0)
+    timeout_s: float = Field(60.0, gt=0.0)
+    retries: int = Field(2, ge=0, le=5)
+    max_input_tokens: int = Field(3000, ge=256)  # the most that leaves for one request (summaries are cut to it)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_old_switch(cls, data):
+        # Before the policy existed, an `enabled` flag stood for it; the policy now says it all.
+        if isinstance(data, dict) and "enabled" in data:
+            data = {k: v for k, v in data.items() if k != "enabled"}
+        return data
+
+    @property
+    def enabled(self) -> bool:
+        """Escalation can happen for some task: a provider is set and some policy is not never."""
+        policies = {self.policy} | {t.policy for t in self.tasks.values() if t.policy}
+        return bool(self.base_url) and policies != {"never"}
+
+    def for_task(self, task: str) -> tuple[str, float]:
+        own = self.tasks.get(task, TaskCloudPolicy())
+        return own.policy or self.policy, self.threshold if own.threshold is None else own.threshold
 
 
 class RetrievalSettings(BaseModel):
@@ -83,5 +119,5 @@ def load(path: Path | None = None) -> Settings:
 def save(settings: Settings, path: Path | None = None) -> None:
     path = path or paths.settings_file()
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(tomli_w.dumps(settings.model_dump(mode="json")), encoding="utf-8")
+    tmp.write_text(tomli_w.dumps(settings.model_dump(mode="json", exclude_none=True)), encoding="utf-8")  # TOML has no null
     tmp.replace(path)  # atomic: a crash never leaves half a settings file

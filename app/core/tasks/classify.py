@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.core.routing.confidence import calibrated
 from app.core.tasks import teach
 from app.core.tasks.result import TaskError, TaskResult
 
@@ -85,5 +86,5 @@ def classify(services, text: str, labels: list[str], descriptions: dict[str, str
     timings["total_s"] = round(time.perf_counter() - started, 3)
     best = int(np.argmax(probs))
     scores = {label: round(float(p), 4) for label, p in zip(labels, probs)}
-    return TaskResult(text=labels[best], confidence=round(confidence, 4), task="classify", route=route, timings=timings,
-                      label=labels[best], scores=scores)
+    return calibrated(TaskResult(text=labels[best], confidence=round(confidence, 4), task="classify", route=route, timings=timings,
+                                 label=labels[best], scores=scores))

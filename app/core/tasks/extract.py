@@ -18,6 +18,7 @@ from jsonschema.exceptions import SchemaError
 
 from app.core.llm.local import Generation
 from app.core.resources import resource_path
+from app.core.routing.confidence import calibrated
 from app.core.tasks import detectors
 from app.core.tasks.common import grammar_safe
 from app.core.tasks.result import TaskError, TaskResult
@@ -235,6 +236,10 @@ def _field_lines(schema: dict) -> str:
     return "\n".join(lines)
 
 
+def validate(schema: dict, data) -> bool:
+    return data is not None and Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).is_valid(data)
+
+
 def extract(services, text: str, schema: str | dict, cancel: threading.Event | None = None) -> Generator[str, None, TaskResult]:
     """Stream the JSON as generated; the return value holds the parsed, validated data and spans."""
     if not text or not text.strip():
@@ -254,13 +259,14 @@ def extract(services, text: str, schema: str | dict, cancel: threading.Event | N
         data = _dedupe(json.loads(gen.text))
     except json.JSONDecodeError:
         data = None  # cut short by max_tokens or cancelled
-    valid = data is not None and Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).is_valid(data)
+    valid = validate(schema, data)
     spans = _spans(data, text, cands) if data is not None else {}
     grounded = len(spans) / max(1, _leaves(data)) if data is not None else 0.0
     # Signals only, never the model's own say-so: token probability, grounding in the input, validity.
     confidence = round(0.4 * gen.mean_prob + 0.4 * grounded + 0.2 * valid, 4)
     timings = {"ttft_s": round(gen.ttft_s, 3), "total_s": round(gen.total_s, 3), "tokens_in": gen.tokens_in, "tokens_out": gen.tokens_out}
-    return TaskResult(text=gen.text, confidence=confidence, task="extract", data=data, valid=valid, spans=spans, timings=timings)
+    return calibrated(TaskResult(text=gen.text, confidence=confidence, task="extract", data=data, valid=valid, spans=spans,
+                                 timings=timings))
 
 
 # -- scoring (the labelled set and the eval harness) -----------------------------------------

@@ -25,7 +25,7 @@ class TaskResult:
     """One result type for every task; `as_json` gives each task's documented keys."""
 
     text: str
-    confidence: float
+    confidence: float  # calibrated when the task has a fit (app.core.routing.confidence)
     task: str = "ask"  # ask | summarize | extract | classify | transform
     route: str = "local"
     citations: list[Citation] = field(default_factory=list)
@@ -35,9 +35,14 @@ class TaskResult:
     spans: dict | None = None  # extract: field -> {"start", "end", "text"} in the input, when found
     label: str | None = None  # classify
     scores: dict[str, float] | None = None  # classify: label -> probability
+    raw_confidence: float | None = None  # the signal score before calibration
+    escalation: dict | None = None  # set when the cloud was considered: status sent|declined|failed, detail, ledger_id
 
     def as_json(self) -> dict:
-        common = {"confidence": round(self.confidence, 4), "route": self.route, "timings": self.timings}
+        common = {"confidence": round(self.confidence, 4), "raw_confidence": self.raw_confidence, "route": self.route,
+                  "timings": self.timings}
+        if self.escalation is not None:
+            common["escalation"] = self.escalation
         if self.task == "ask":
             return {"answer": self.text, "citations": [asdict(c) for c in self.citations], **common}
         if self.task == "extract":

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Generator
 
 from app.core.llm.local import Generation
+from app.core.routing.confidence import calibrated
 from app.core.tasks.common import generate, grounding, prompt_budget, require_text, timings
 from app.core.tasks.result import TaskError, TaskResult
 
@@ -78,4 +79,4 @@ def summarize(services, text: str, length: str = "medium", style: str = "paragra
     summary = joiner.join(("- " if style == "bullets" else "") + p for p in pieces)
     probs = [g.mean_prob for g in gens if g.tokens_out]
     confidence = 0.5 * (sum(probs) / len(probs) if probs else 0.0) + 0.5 * grounding(summary, text)
-    return TaskResult(text=summary, confidence=round(confidence, 4), task="summarize", timings=timings(*gens))
+    return calibrated(TaskResult(text=summary, confidence=round(confidence, 4), task="summarize", timings=timings(*gens)))

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Generator
 
 from app.core.llm.local import Generation
+from app.core.routing.confidence import calibrated
 from app.core.tasks.common import fit_tokens, generate, grounding, prompt_budget, require_text, timings
 from app.core.tasks.result import TaskError, TaskResult
 
@@ -45,4 +46,4 @@ def transform(services, text: str, preset: str | None = None, instruction: str |
     # Translation shares few words with its source, so grounding only counts for the others.
     ground = 1.0 if preset == "translate" else grounding(output, text)
     confidence = round(0.6 * gen.mean_prob + 0.4 * ground, 4) * (0.8 if cut else 1.0)
-    return TaskResult(text=output, confidence=round(confidence, 4), task="transform", timings=timings(gen))
+    return calibrated(TaskResult(text=output, confidence=round(confidence, 4), task="transform", timings=timings(gen)))
