@@ -118,6 +118,19 @@ def test_preview_diff_shows_every_removed_value_and_its_placeholder():
     assert "Text 1: 3 changes" in diff and "Text 2: unchanged" in diff
 
 
+def test_preview_from_the_redaction_is_exact_where_the_texts_alone_are_ambiguous():
+    originals = ["From: Dana Whitfield dana@example.org"]
+    r = Redactor(["Dana Whitfield"]).redact(originals)
+    assert r.texts == ["From: [NAME_1] [EMAIL_1]"]
+    assert "'Dana Whitfield' -> [NAME_1]" in preview_diff(originals, r)
+    assert "'dana@example.org' -> [EMAIL_1]" in preview_diff(originals, r)
+
+
+def test_preview_of_texts_that_do_not_match_is_refused():
+    with pytest.raises(ValueError):
+        preview_diff(["Call Dana."], ["Call [NAME_1] now."])
+
+
 def test_names_file_skips_comments_and_blank_lines(tmp_path):
     path = tmp_path / "names.txt"
     path.write_text("# colleagues\nDana Whitfield\n\n  Tomás Ortega  # contractor\n#Not This\n", encoding="utf-8")
@@ -136,9 +149,9 @@ def test_labelled_set_meets_the_quality_floor_and_leaks_no_secret():
     bench = _bench()
     cases = bench.load(DATA)
     assert len(cases) >= 120
-    supports = bench.evaluate(cases, bench.hearth)["kinds"]
-    assert all(k["strict"]["support"] >= 10 for k in supports.values())
-    micro = bench.evaluate(cases, bench.hearth)["strict"]
+    report = bench.evaluate(cases, bench.hearth)
+    assert all(k["strict"]["support"] >= 10 for k in report["kinds"].values())
+    micro = report["strict"]
     assert micro["recall"] >= 0.95 and micro["precision"] >= 0.9, micro
     for case in cases:
         [redacted] = Redactor(case.get("names", ())).redact([case["text"]]).texts

@@ -43,6 +43,7 @@ class Redaction:
     texts: list[str]  # redacted, same order as the input
     mapping: dict[str, str]  # placeholder -> original value
     counts: dict[str, int]  # kind -> number of distinct values (never the values)
+    replaced: list[list[tuple[str, str]]]  # per text, each (original, placeholder) in order: for preview_diff
 
 
 Detector = Callable[[str], Iterable[Span]]
@@ -354,9 +355,9 @@ class Redactor:
             numbers[kind] = max(numbers[kind], int(n))
         placeholders: dict[tuple[str, str], str] = {}
         mapping: dict[str, str] = {}
-        out = []
+        out, replaced = [], []
         for text in texts:
-            pieces, last = [], 0
+            pieces, last, changes = [], 0, []
             for span in self.find(text):
                 key = _key(span)
                 if key not in placeholders:
@@ -364,9 +365,11 @@ class Redactor:
                     placeholders[key] = f"[{span.kind}_{numbers[span.kind]}]"
                     mapping[placeholders[key]] = span.value
                 pieces += [text[last : span.start], placeholders[key]]
+                changes.append((span.value, placeholders[key]))
                 last = span.end
             out.append("".join(pieces) + text[last:])
-        return Redaction(out, mapping, dict(Counter(kind for kind, _ in placeholders)))
+            replaced.append(changes)
+        return Redaction(out, mapping, dict(Counter(kind for kind, _ in placeholders)), replaced)
 
 
 def find(text: str, names: Iterable[str] = ()) -> list[Span]:
@@ -388,13 +391,16 @@ def restore(text: str, mapping: dict[str, str]) -> str:
 
 
 # -- consent preview ------------------------------------------------------------------------------
+def preview_diff(originals: list[str], redacted: Redaction | list[str]) -> str:
+    """Per text: the changed lines before and after, then every replaced value and its placeholder.
 
-
-def preview_diff(originals: list[str], redacted: list[str]) -> str:
-    """Per text: the changed lines before and after, then every replaced value and its placeholder."""
+    Given the Redaction, the values are exactly those replaced. Given only the redacted texts, they
+    are read back between the unchanged pieces, which is exact unless a value ends in the text that
+    follows it ("Dana Whitfield dana@x.org" as "[NAME_1] [EMAIL_1]" reads as "Dana" and the rest)."""
+    texts = redacted.texts if isinstance(redacted, Redaction) else redacted
     blocks = []
-    for i, (before, after) in enumerate(zip(originals, redacted, strict=True), start=1):
-        changes = _changed_spans(before, after)
+    for i, (before, after) in enumerate(zip(originals, texts, strict=True), start=1):
+        changes = redacted.replaced[i - 1] if isinstance(redacted, Redaction) else _changed_spans(before, after)
         if not changes:
             blocks.append(f"Text {i}: unchanged")
             continue
@@ -405,8 +411,8 @@ def preview_diff(originals: list[str], redacted: list[str]) -> str:
 
 
 def _changed_spans(before: str, after: str) -> list[tuple[str, str]]:
-    """The original value behind each placeholder: the text between the same literal pieces around
-    it (a character diff could pair the "." ending "bob@example.org." with the "." after [EMAIL_1])."""
+    """The original value behind each placeholder: the shortest text before the literal piece that
+    follows it (a character diff would pair the "." ending "bob@example.org." with the one after)."""
     pattern = "(.+?)".join(map(re.escape, _PLACEHOLDER.split(after)))
     match = re.fullmatch(pattern, before, re.S)
     if match is None:
