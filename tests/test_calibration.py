@@ -7,7 +7,7 @@ def test_isotonic_fit_is_monotone_and_matches_observed_rates(tmp_path):
     cal = Calibration.fit(raw, correct)
     mapped = [cal(r) for r in raw]
     assert mapped == sorted(mapped)
-    assert cal(0.05) == 0.0 and cal(0.99) == 1.0
+    assert 0.0 < cal(0.05) < 0.3 and 0.8 < cal(0.99) < 1.0, "small bins are shrunk, never certain"
     path = tmp_path / "cal.json"
     cal.save(path)
     assert Calibration.load(path)(0.65) == cal(0.65)

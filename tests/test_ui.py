@@ -3,7 +3,7 @@
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
 from app.core.ingest import ingest
 from app.ui.main_window import MainWindow
@@ -104,3 +104,38 @@ def test_a_followed_folder_shows_up_in_the_list(qtbot, window, tmp_path):
     window.follow_folder(folder)
     qtbot.waitUntil(lambda: window.documents.count() == 1, timeout=60_000)
     assert window.documents.item(0).text() == "memo.txt"
+
+
+@pytest.mark.parametrize("send", [True, False], ids=["send", "keep-local"])
+def test_ask_me_shows_the_redacted_payload_and_sends_only_on_send(qtbot, shared_embedder, shared_engine, stub_server, guide_pdf, send):
+    from cloud_server import Canned
+
+    from app.core.ledger import Ledger
+    from app.core.services import Services
+    from app.core.settings import CloudSettings, Settings
+
+    stub = stub_server(Canned(pieces=("The lamp is cleaned every Tuesday, says ", "[EMAIL_1]", ".")))
+    settings = Settings(cloud=CloudSettings(base_url=stub.base_url, model="stand-in", policy="ask", threshold=1.0, timeout_s=5))
+    services = Services(settings, shared={"embedder": shared_embedder, "engine": shared_engine})
+    ingest(services, [guide_pdf], "default")
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    window.question.setText("How often must the lamp be cleaned? Ask keeper.one@lighthouse.example if unsure.")
+    with qtbot.waitSignal(window.answer_finished, timeout=120_000) as finished:
+        window.ask()
+        qtbot.waitUntil(lambda: window.consent_dialog is not None and window.consent_dialog.isVisible(), timeout=120_000)
+        dialog = window.consent_dialog
+        shown = " ".join(view.toPlainText() for view in dialog.findChildren(QPlainTextEdit))
+        assert "[EMAIL_1]" in shown and "keeper.one@lighthouse.example" in shown  # the diff shows both sides
+        (dialog.send_button if send else dialog.keep_button).click()
+    result = finished.args[0]
+    if send:
+        [request] = stub.received
+        assert "keeper.one@lighthouse.example" not in request.body.decode() and "[EMAIL_1]" in request.body.decode()
+        assert result.route == "cloud" and "keeper.one@lighthouse.example" in window.answer.toPlainText()
+        assert [r.outcome for r in Ledger().rows()] == ["sent"]
+    else:
+        assert stub.received == [] and result.route == "local" and result.escalation["status"] == "declined"
+        assert "declined" in window.statusBar().currentMessage()
+    window.close()
+    services.close()

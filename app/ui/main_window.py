@@ -3,6 +3,7 @@ streaming in as it is generated, and the citations under it."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -27,7 +28,8 @@ from PySide6.QtWidgets import (
 from app.core.documents import supported_suffixes
 from app.core.ingest import ingest_iter
 from app.core.services import DEFAULT_COLLECTION, Services
-from app.core.tasks.ask import ask
+from app.core.routing.router import run
+from app.ui.consent import ConsentDialog
 from app.ui.workers import FolderWatcher, GeneratorWorker
 
 
@@ -37,6 +39,7 @@ def _where(citation) -> str:
 
 class MainWindow(QMainWindow):
     answer_finished = Signal(object)  # TaskResult; tests and the tray wait on it
+    consent_requested = Signal(object, object)  # (Preview, reply dict): from a worker, answered on the UI thread
 
     def __init__(self, services: Services, collection: str = DEFAULT_COLLECTION) -> None:
         super().__init__()
@@ -44,7 +47,9 @@ class MainWindow(QMainWindow):
         self.collection = collection
         self._workers: set[GeneratorWorker] = set()
         self._ask_worker: GeneratorWorker | None = None
+        self.consent_dialog: ConsentDialog | None = None  # open while the user decides
         self.setWindowTitle("Hearth")
+        self.consent_requested.connect(self._ask_consent)  # queued: the dialog runs on this thread
         self.setAcceptDrops(True)
         self.resize(1100, 700)
         self._build()
@@ -208,13 +213,35 @@ class MainWindow(QMainWindow):
         self.confidence.setText("")
         self._set_asking(True)
         self.statusBar().showMessage("Thinking… (the first question loads the model)")
-        worker = GeneratorWorker(lambda cancel: ask(self.services, question, self.collection, cancel))
+        inputs = {"question": question, "collection": self.collection}
+        worker = GeneratorWorker(lambda cancel: run(self.services, "ask", inputs, consent=self._consent_from_worker, cancel=cancel))
         worker.yielded.connect(self._on_token)
         worker.finished_with.connect(self._on_answer)
         worker.cancelled.connect(lambda: self.statusBar().showMessage("Stopped."))
         worker.finished.connect(self._ask_done)
         self._ask_worker = worker
         return self._start(worker)
+
+    def _consent_from_worker(self, preview) -> bool:
+        """Runs on the ask worker: wait for the user, but give up (send nothing) if the ask is stopped."""
+        worker, reply = self._ask_worker, {"done": threading.Event(), "send": False}
+        self.consent_requested.emit(preview, reply)
+        while not reply["done"].wait(0.1):
+            if worker is None or worker.cancel_event.is_set():
+                return False
+        return reply["send"]
+
+    def _ask_consent(self, preview, reply: dict) -> None:
+        dialog = self.consent_dialog = ConsentDialog(preview, self)
+
+        def decided(code: int) -> None:
+            reply["send"] = code == ConsentDialog.DialogCode.Accepted
+            self.consent_dialog = None
+            reply["done"].set()
+            dialog.deleteLater()
+
+        dialog.finished.connect(decided)
+        dialog.open()  # window-modal without a nested event loop: the window keeps painting
 
     def stop(self) -> None:
         if self._ask_worker is not None:
@@ -235,8 +262,15 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(f"[{n}] {c.file}, {_where(c)} — “{c.quote}”")
             item.setToolTip(f"{c.path}\nsimilarity {c.score:.2f}")
             self.citations.addItem(item)
-        self.confidence.setText(f"Confidence {result.confidence:.0%} · answered on this computer ({result.route})")
-        self.statusBar().showMessage(f"Answered in {result.timings.get('total_s', 0):.1f}s")
+        escalation = result.escalation or {}
+        if result.route == "cloud":
+            self.answer.setPlainText(result.text)  # the local draft streamed first; the cloud's answer replaces it
+            self.confidence.setText(f"Local confidence {result.confidence:.0%} · answered by the cloud model, "
+                                    f"sent redacted (ledger #{escalation.get('ledger_id')})")
+        else:
+            self.confidence.setText(f"Confidence {result.confidence:.0%} · answered on this computer")
+        note = f"; cloud {escalation['status']}: {escalation['detail']}" if escalation.get("status") in ("declined", "failed") else ""
+        self.statusBar().showMessage(f"Answered in {result.timings.get('total_s', 0):.1f}s{note}")
         self.answer_finished.emit(result)
 
     # -- shutdown ------------------------------------------------------------------------

@@ -79,7 +79,7 @@ def escalate(services, request: CloudTask, local: TaskResult, mode: str, consent
     with client:
         payload = client.payload(messages, request.max_tokens, 0.0, request.json_schema)
         if mode == "ask":
-            diff = preview_diff([m["content"] for m in request.messages], redaction.texts)
+            diff = preview_diff([m["content"] for m in request.messages], redaction)
             if consent is None or not consent(Preview(provider, cloud.model, request.task, payload, diff, redaction.counts)):
                 return _flagged(local, "declined", "not sent: the user declined", record("declined", payload, "declined by the user"))
         try:
