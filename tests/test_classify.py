@@ -29,7 +29,7 @@ def _check(result, labels):
     assert math.isclose(sum(result.scores.values()), 1.0, abs_tol=1e-3)
     assert result.label == max(result.scores, key=result.scores.get)
     assert 0.0 <= result.confidence <= 1.0 and "total_s" in result.timings
-    assert set(result.as_json()) == {"label", "scores", "confidence", "route", "timings"}
+    assert set(result.as_json()) == {"label", "scores", "confidence", "raw_confidence", "route", "timings"}
 
 
 def test_model_route_returns_a_label_of_the_set_with_probabilities(services):

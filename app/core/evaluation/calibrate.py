@@ -18,8 +18,9 @@ FOLDS = 5
 def _by_task(outcomes) -> dict[str, list[tuple[float, bool]]]:
     grouped: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     for o in outcomes:
-        if o.result is not None and o.result.raw_confidence is not None and not o.result.route.endswith(":taught"):
-            grouped[o.result.task].append((o.result.raw_confidence, o.correct))
+        r = o.result  # the fit is for results that calibrated() maps: not taught classifiers, not abstentions
+        if r is not None and r.raw_confidence is not None and not r.route.endswith(":taught") and not r.abstained:
+            grouped[r.task].append((r.raw_confidence, o.correct))
     return grouped
 
 

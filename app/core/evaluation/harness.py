@@ -80,7 +80,9 @@ def cases_json(local: list[Outcome], cloud: dict[str, Outcome]) -> list[dict]:
     out = []
     for o in local:
         c = cloud.get(o.case.id)
-        out.append({"id": o.case.id, "task": o.case.task, "confidence": round(_confidence(o), 4), "local_correct": o.correct,
+        raw = o.result.raw_confidence if o.result is not None else None
+        out.append({"id": o.case.id, "task": o.case.task, "confidence": round(_confidence(o), 4), "raw_confidence": raw,
+                    "local_correct": o.correct,
                     "local_error": o.error, "cloud_correct": c.correct if c else None,
                     "cloud_status": (c.result.escalation or {}).get("status") if c and c.result else None})
     return out

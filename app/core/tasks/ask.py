@@ -76,7 +76,7 @@ def ask(services, question: str, collection: str, cancel: threading.Event | None
         yield NOT_FOUND
         ttft = time.perf_counter() - started
         confidence = round(0.2 * _clip(best.score / THRESHOLD) if best else 0.0, 4)
-        return calibrated(TaskResult(text=NOT_FOUND, confidence=confidence, citations=citations,
+        return calibrated(TaskResult(text=NOT_FOUND, confidence=confidence, citations=citations, abstained=True,
                           timings={"ttft_s": round(ttft, 3), "total_s": round(ttft, 3), "tokens_in": 0, "tokens_out": 0}))
     quote = f"\u201c{best.sentence}\u201d"
     yield quote  # extractive first: the answer starts with the evidence itself
