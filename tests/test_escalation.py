@@ -153,3 +153,21 @@ def test_text_in_a_document_cannot_trigger_escalation_or_change_where_it_goes(ma
         result = classify(make_services(stub.base_url, policy=policy, threshold=threshold), injected)
         assert result.route == "local" and result.escalation is None
     assert stub.received == [] and Ledger().rows() == []
+
+
+def test_without_a_secure_keyring_nothing_leaves_and_the_reason_is_given(make_services, stub_server):
+    import keyring
+    from keyring.backends import fail
+
+    stub = stub_server(Canned(pieces=('{"label": "billing"}',)))
+    services = make_services(stub.base_url, policy="auto", threshold=1.0)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        result = classify(services, TICKETS[0])
+    finally:
+        keyring.set_keyring(previous)
+    assert stub.received == [] and result.route == "local"
+    assert result.escalation["status"] == "failed" and "keyring" in result.escalation["detail"].lower()
+    [row] = Ledger().rows()
+    assert row.outcome == "failed-before-send"
