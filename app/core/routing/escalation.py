@@ -86,6 +86,8 @@ def escalate(services, request: CloudTask, local: TaskResult, mode: str, consent
             reply = client.chat(messages, request.max_tokens, on_text=on_text, cancel=cancel, json_schema=request.json_schema)
         except CloudError as exc:
             return _flagged(local, "failed", str(exc), record("error", payload, str(exc), secret=key))
+    if reply.cancelled:  # stopped by the user mid-answer: the request left, half a reply is no answer
+        return _flagged(local, "failed", "stopped before the cloud answered", record("error", reply.request_payload, "cancelled", reply, key))
     mapping = _json_safe(redaction.mapping) if request.json_schema else redaction.mapping
     try:
         result = request.finish(restore(reply.text, mapping), local)
