@@ -33,7 +33,7 @@ def _cut(text: str, budget_tokens: int) -> str:
 
 def _like(local: TaskResult, **changes) -> TaskResult:
     """The cloud's result keeps what the local run measured about the input (citations, timings)."""
-    fields = {**local.__dict__, "route": "cloud", **changes}
+    fields = {**local.__dict__, "route": "cloud", "abstained": False, **changes}
     return TaskResult(**fields)
 
 
