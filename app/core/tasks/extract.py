@@ -30,7 +30,9 @@ SYSTEM = (
 )
 MAX_CANDIDATES = 12  # a long enum list makes the grammar, and sampling, slow
 _PERSON_FIELDS = ("name", "owner", "attendee", "participant", "person", "assignee", "guest", "contact")
-_PRIOR_WORDS = {"total": ("total", "amount due", "balance", "due", "charged"), "date": ("date", "dated", "issued")}
+_PRIOR_WORDS = {"total": ("total", "amount due", "balance", "due", "charged"), "date": ("date", "dated", "issued"),
+                "location": ("where", "location", "venue", "place"), "attendees": ("attendees", "invited", "participants"),
+                "title": ("subject", "title", "re:")}
 _LABEL = re.compile(r"^\s*[-*\d.)\s]*([A-Za-z][\w /'#.-]{0,30}?)\s*[:：]\s*(.+?)\s*$", re.M)
 _CAPS = re.compile(r"\b[A-Z][\w'&.-]*(?:[ \t]+(?:[A-Z][\w'&.-]*|&|of|and|de|da|van))*(?<![.,])")
 _CLAUSE = re.compile(r"[^\n.;!?()]+")
