@@ -54,7 +54,7 @@ def cmd_calibrate(args) -> int:
     return EXIT_OK
 
 
-def _print_rows(rows: list[dict]) -> None:
+def print_rows(rows: list[dict]) -> None:
     tasks = sorted({t for r in rows for t in r["tasks"]})
     head = f"{'policy':7} {'thresh':>6} " + " ".join(f"{t:>9}" for t in tasks) + f" {'all':>6} {'escal.':>7} {'cloud tok':>9} {'cost':>8} {'p50 s':>6}"
     print(head)
@@ -105,7 +105,7 @@ def cmd_eval(args) -> int:
         _print_json({"version": harness.REPORT_VERSION, "datasets": args.dataset, "policy": args.policy,
                      "thresholds": thresholds, "rows": rows, "plot": plot, "cases": harness.cases_json(local, cloud)})
         return EXIT_OK
-    _print_rows(rows)
+    print_rows(rows)
     if plot:
         print(f"plot: {plot}")
     return EXIT_OK

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 EVAL = REPO / "tests" / "data" / "eval"
-TASKS = ("classify", "extract", "ask", "summarize")
+TASKS = ("classify", "extract", "ask", "summarize")  # the labelled sets under tests/data/eval
 
 
 def subset(limit: int, target: Path) -> list[str]:
@@ -48,6 +48,8 @@ def main() -> None:
     parser.add_argument("--threads", default="2")
     args = parser.parse_args()
     from cloud_server import start_server
+
+    from app.cli_eval import print_rows
 
     from app.core.models import check, find
 
@@ -72,12 +74,7 @@ def main() -> None:
         server.stop()
     rows = report["rows"]
     print(f"{rows[0]['cases']} cases; stand-in cloud: {args.model} on llama_cpp.server (loopback)")
-    print(f"{'policy':7} {'thresh':>6} " + " ".join(f"{t:>9}" for t in TASKS) + f" {'all':>6} {'escal.':>7} {'cloud tok':>9} {'cost $':>8} {'p50 s':>6}")
-    for r in rows:
-        per = " ".join(f"{r['tasks'][t]['accuracy']:>9.1%}" if t in r["tasks"] else f"{'-':>9}" for t in TASKS)
-        thresh = "-" if r["threshold"] is None else f"{r['threshold']:g}"
-        print(f"{r['policy']:7} {thresh:>6} {per} {r['accuracy']:>6.1%} {r['escalation_rate']:>7.0%} {r['cloud_tokens']:>9} "
-              f"{r['cost']:>8.4f} {r['latency_p50_s']:>6.2f}")
+    print_rows(rows)
     cloud = next(r for r in rows if r["policy"] == "cloud")
     if cloud["cloud_failures"]:
         print(f"cloud failures: {cloud['cloud_failures']} of {cloud['cases']} (see `hearth ledger` in {tmp / 'home'})")

@@ -6,11 +6,10 @@ import platform
 import sys
 from dataclasses import asdict, dataclass
 from importlib import metadata
-from urllib.parse import urlsplit
 
 from app.core import netpolicy, paths
 from app.core.models import check, find
-from app.core.secrets import key_status, keyring_status
+from app.core.secrets import key_needed, key_status, keyring_status
 from app.core.settings import Settings
 
 
@@ -73,7 +72,7 @@ def run(settings: Settings, load_embedder: bool = True) -> dict:
     checks.append(Check("cloud escalation", True, f"enabled, policy {cloud.policy}, {cloud.base_url}" if cloud.enabled else "off", required=False))
     if cloud.enabled:
         key = key_status(cloud.base_url)  # never the key itself
-        usable = key["stored"] or netpolicy.is_loopback(urlsplit(cloud.base_url).hostname or "")
+        usable = key["stored"] or not key_needed(cloud.base_url)
         detail = f"stored in {key['backend']}" if key["stored"] else key["reason"] or "not stored: run `hearth cloud set-key`"
         checks.append(Check("cloud key", usable and key["secure"], detail, required=False))
     checks.append(_telemetry())

@@ -99,6 +99,13 @@ def provider_account(provider: str) -> str:
     return f"{host}:{port}" if port else host
 
 
+def key_needed(base_url: str) -> bool:
+    """A server on this machine's loopback (a local stand-in) may run without a key; any other needs one."""
+    from app.core.netpolicy import is_loopback
+
+    return not is_loopback(urlsplit(base_url).hostname or "")
+
+
 def _clean_key(key: str) -> str:
     key = key.strip()
     if not key:

@@ -142,8 +142,11 @@ def _blocked(exc: BaseException) -> NetworkBlocked | None:
     return None
 
 
-def _estimate_tokens(text: str) -> int:
-    return math.ceil(len(text) / 4)
+CHARS_PER_TOKEN = 4  # the estimate when a provider reports no usage, and its tokenizer is unknown
+
+
+def estimate_tokens(text: str) -> int:
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 
 class CloudClient:
@@ -298,8 +301,8 @@ class CloudClient:
         tokens_in, tokens_out = usage.get("prompt_tokens"), usage.get("completion_tokens")
         estimated = not isinstance(tokens_in, int) or not isinstance(tokens_out, int)
         if estimated:
-            tokens_in = _estimate_tokens("".join(str(m.get("content", "")) for m in payload["messages"]))
-            tokens_out = _estimate_tokens(text)
+            tokens_in = estimate_tokens("".join(str(m.get("content", "")) for m in payload["messages"]))
+            tokens_out = estimate_tokens(text)
         return CloudReply(
             text=text,
             tokens_in=tokens_in,

@@ -11,10 +11,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.core.llm.cloud import CHARS_PER_TOKEN
 from app.core.tasks.ask import NOT_FOUND
 from app.core.tasks.result import TaskError, TaskResult
 
-CHARS_PER_TOKEN = 4  # for cutting what leaves to budget before any tokenizer of the provider is known
 
 
 @dataclass

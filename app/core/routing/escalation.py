@@ -11,16 +11,14 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from app.core import paths
 from app.core.errors import HearthError
 from app.core.ledger import Ledger, LedgerEntry
 from app.core.llm.cloud import CloudClient, CloudError
-from app.core.netpolicy import is_loopback
 from app.core.privacy.redaction import Redactor, load_names, preview_diff, restore
 from app.core.routing.cloud_tasks import CloudTask
-from app.core.secrets import get_key, provider_account
+from app.core.secrets import get_key, key_needed, provider_account
 from app.core.tasks.result import TaskResult
 
 
@@ -103,6 +101,6 @@ def escalate(services, request: CloudTask, local: TaskResult, mode: str, consent
 def _key_for(base_url: str) -> str | None:
     """The provider's key from the keyring. A loopback server (a local stand-in) may need none."""
     key = get_key(base_url)
-    if key is None and not is_loopback(urlsplit(base_url).hostname or ""):
+    if key is None and key_needed(base_url):
         raise HearthError("no API key is stored for this provider: run `hearth cloud set-key`")
     return key
