@@ -6,10 +6,11 @@ SHELL := /bin/bash
 
 VENV   := .venv
 HEARTH := $(VENV)/bin/hearth
-# The stamp's name carries a hash of what the venv is built from: when requirements.lock or
-# pyproject.toml changes, the name changes and `venv` reinstalls; otherwise it is an
+# The stamp's name carries a hash of what the venv is built from: when requirements.lock,
+# pyproject.toml or the llama.cpp build flags change, the name changes and `venv` reinstalls
+# (a venv built before the portable llama.cpp library gets it this way); otherwise it is an
 # up-to-date file and no pip runs at all.
-DEPS_HASH := $(shell sha256sum requirements.lock pyproject.toml | sha256sum | cut -c1-16)
+DEPS_HASH := $(shell sha256sum requirements.lock pyproject.toml scripts/llama-wheel.sh | sha256sum | cut -c1-16)
 STAMP     := $(VENV)/.hearth-deps-$(DEPS_HASH)
 
 ARGS        ?=# extra arguments for `hearth gui` (make run ARGS="a.pdf b.pdf")

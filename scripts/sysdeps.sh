@@ -11,6 +11,8 @@ PACKAGES=(
     libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
     libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libxcb-xfixes0 libxcb-xkb1
     libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-dejavu-core
+    # objdump, to prove the llama.cpp library holds no AMX or AVX-512 code
+    binutils
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -46,6 +46,16 @@ mapfile -t build_reqs < <("$PY" -c 'import tomllib; print(*tomllib.load(open("py
 echo "venv: installing requirements.lock (llama-cpp-python compiles on a cold pip cache: several minutes)"
 pip_q install --upgrade pip
 if [ ${#build_reqs[@]} -gt 0 ]; then pip_q install --upgrade "${build_reqs[@]}"; fi
+# llama-cpp-python comes from our own portable wheel (scripts/llama-wheel.sh says why), installed
+# before the lock so that pip finds the pin satisfied and never compiles a -march=native one.
+# The venv remembers which wheel it holds: a venv with any other build (an old native one
+# included) is given this one, whatever version pip believes is installed.
+wheel=$(scripts/llama-wheel.sh "$PY")
+if [ "$(cat "$VENV/.hearth-llama-wheel" 2>/dev/null)" != "$wheel" ]; then
+    echo "venv: installing the portable llama-cpp-python ($(basename "$(dirname "$wheel")"))"
+    pip_q install --force-reinstall --no-deps "$wheel"
+    echo "$wheel" > "$VENV/.hearth-llama-wheel"
+fi
 pip_q install -r requirements.lock
 pip_q install --no-deps --no-build-isolation -e .
 

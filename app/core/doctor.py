@@ -51,11 +51,23 @@ def _telemetry() -> Check:
     return Check("chroma telemetry", off, "off" if off else "ON: anonymized_telemetry must be False")
 
 
+def _llama_library() -> tuple[Check, dict]:
+    from app.core.llm.cpu import installed_library
+
+    lib = installed_library()
+    detail = lib.problems[0] if lib.problems else f"CPU features in use: {', '.join(lib.in_use) or 'baseline x86-64'}; GPU offload {'available' if lib.gpu_offload else 'not built in'}"
+    facts = {"system_info": lib.system_info, "features": lib.features, "in_use": lib.in_use, "gpu_offload": lib.gpu_offload,
+             "cpu_missing": lib.cpu_missing, "problems": lib.problems}
+    return Check("llama.cpp library", not lib.problems, detail), facts
+
+
 def run(settings: Settings, load_embedder: bool = True) -> dict:
     checks: list[Check] = []
     versions = _versions()
     missing = [k for k, v in versions.items() if v == "missing"]
     checks.append(Check("packages", not missing, "all installed" if not missing else f"missing: {', '.join(missing)}; run `make run`"))
+    llama_check, llama_facts = _llama_library()
+    checks.append(llama_check)
     for role in ("chat", "embedding"):
         entry = find(settings.chat_model or None if role == "chat" else None, role)
         status = check(entry)
@@ -81,4 +93,4 @@ def run(settings: Settings, load_embedder: bool = True) -> dict:
         checks.append(Check("settings", False, settings.warning, required=False))
     ok = all(c.ok for c in checks if c.required)
     return {"ok": ok, "versions": versions, "platform": f"{platform.system()} {platform.machine()}", "python": sys.executable,
-            "home": str(paths.data_dir()), "checks": [asdict(c) for c in checks]}
+            "home": str(paths.data_dir()), "llama_cpp": llama_facts, "checks": [asdict(c) for c in checks]}

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from app.core.errors import HearthError
+from app.core.llm.cpu import installed_library
 from app.core.llm.prefix_cache import PrefixCache
 from app.core.models import ModelError
 from app.core.models.gguf import GGUFError, read_info
@@ -135,6 +136,9 @@ class LocalEngine:
             read_info(model_path)  # llama.cpp hides why a load failed; our header check does not
         except (GGUFError, OSError) as exc:
             raise ModelError(f"model file {model_path} is unusable: {exc}; fetch or import it again") from exc
+        library = installed_library()  # a library this CPU cannot run would kill the process, not raise
+        if library.problems:
+            raise ModelError(library.problems[0])
         self.model_path = model_path
         self._params = dict(n_ctx=n_ctx, n_threads=n_threads or default_threads(), n_batch=n_batch, n_gpu_layers=n_gpu_layers)
         self._cache = PrefixCache(cache_bytes)  # repeated questions over the same evidence reuse the evaluated prefix
