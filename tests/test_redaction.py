@@ -150,7 +150,7 @@ def test_labelled_set_meets_the_quality_floor_and_leaks_no_secret():
     cases = bench.load(DATA)
     assert len(cases) >= 120
     report = bench.evaluate(cases, bench.hearth)
-    assert all(k["strict"]["support"] >= 10 for k in report["kinds"].values())
+    assert all(k["support"] >= 10 for k in report["kinds"].values())
     micro = report["strict"]
     assert micro["recall"] >= 0.95 and micro["precision"] >= 0.9, micro
     for case in cases:
@@ -158,3 +158,24 @@ def test_labelled_set_meets_the_quality_floor_and_leaks_no_secret():
         for span in case["spans"]:
             if span["kind"] in ("SECRET", "CARD", "IBAN"):
                 assert span["value"] not in redacted, (case["id"], span)
+
+
+def test_the_bench_runs_the_old_detectors_from_git_beside_the_new():
+    bench = _bench()
+    old = bench.old_module()
+    assert old.find("connecting from ::1") == [] and kinds_and_values("connecting from ::1") == [("IP", "::1")]
+
+
+def test_the_peer_dev_cases_meet_the_issue_goals():
+    # The dev half only: it is what the detectors were tuned on, so a regression shows here. The
+    # test half is measured by bench/redaction.py alone, never asserted on (it is not for tuning).
+    bench = _bench()
+    if not bench.PEER.exists():
+        pytest.skip(f"{bench.PEER} is not here")
+    dev = [c for c in bench.load(bench.PEER) if bench.peer_split(c) == "dev"]
+    score = bench.peer_score(dev, bench.hearth)
+    caught, positives, clean, negatives = score["total"]
+    assert clean / negatives >= 0.9, score
+    for kind, (k_caught, k_positives, _, _) in score["kinds"].items():
+        floor = 0.9 if kind in ("DOB", "POSTCODE") else 0.95
+        assert k_positives == 0 or k_caught / k_positives >= floor, (kind, score["kinds"][kind])

@@ -1,0 +1,233 @@
+"""Keys, tokens and passwords.
+
+Most of it comes from Yelp's `detect-secrets`, used through its API and never its scanner (whose
+verify step would call providers over the network): the patterns of its provider plugins
+(Artifactory, AWS, Azure, Discord, GitHub, GitLab, Mailchimp, npm, PyPI, SendGrid, Slack,
+Stripe, Telegram, Twilio...), its keyword rules (`password = "..."`, `db_pass: ...`,
+`"..." != passwd`), its quoted high-entropy strings and its heuristic filters. Ours adds what it
+lacks: whole JWTs and PEM blocks (its patterns stop at the payload and at the BEGIN line),
+newer key prefixes, Bearer tokens, a password after a user name in prose ("login snoop pw
+biggreenhat"), and unquoted random-looking tokens.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from app.core.privacy.spans import Span, pattern_spans
+
+# Share of the most entropy a string of its length can have (see token_entropy). Random base62/64
+# tokens of 20-100 characters score at least 0.83 99% of the time (simulated); identifiers built
+# from words score lower ("UserProfileSerializerV2Test" 0.78). On tests/data/redaction.jsonl any
+# value from 0.75 to 0.85 gives the same result; above 0.87 real tokens start to be missed.
+ENTROPY_THRESHOLD = 0.83
+
+_OURS = re.compile(
+    r"(?=[srgxAe-])(?:"  # every alternative starts with one of these: a quick test at each position
+    r"\bsk-[A-Za-z0-9_-]{20,}"  # OpenAI (sk-, sk-proj-), Anthropic (sk-ant-)
+    r"|\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}"  # Stripe, test keys and any length
+    r"|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{22,}"  # GitHub
+    r"|\bxox[abposr]-[A-Za-z0-9-]{10,}"  # Slack
+    r"|\bAIza[0-9A-Za-z_-]{35}"  # Google
+    r"|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"  # JWT: header.payload.signature
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----)"
+)
+_BEARER = re.compile(r"\bBearer\s+(?P<v>[A-Za-z0-9._~+/-]{16,}=*)")
+# `api_key = ...`, `"client_secret": "..."`, `DB_PASSWORD=...`, "the password is ...": the value,
+# whatever its shape, once it holds a letter and a digit ("password: ********" stays).
+_ASSIGNED = re.compile(r"(?i)(?:key|secret|token|password|passwd|pwd|passphrase)[\"']?(?:\s*[:=]|\s+is)\s*[\"']?(?P<v>[^\s\"'`,;]{8,})")
+# "login snoop pw biggreenhat", "UserName snoop PassWord biggreenhat": a user name, then a password word.
+_USER_PASSWORD = re.compile(r"(?i)\b(?:user(?:\s?name)?|login)\s*[:=]?\s*\S+\s+(?:password|passwd|pwd|pw|pass)\s*[:=]?\s*(?P<v>[^\s\"'`]+)")
+_WORD = re.compile(r"[A-Z][a-z]{3,}|[a-z]{4,}")
+_TOKEN = re.compile(r"(?<![\w+/.-])[A-Za-z0-9_+/-]{20,}={0,2}(?![\w+/=-])")
+# A quoted hex string after a digest word is a hash ("hexdigest() == '00ac...'", "sha256: ..."), not a key.
+_DIGEST_WORD = re.compile(r"(?i)(?:sha\d*|md5|hash|digest|checksum|commit|etag)")
+_TYPE_NAMES = frozenset("str int bool float bytes None dict list string number boolean any object Optional".split())
+_IDENTIFIER = re.compile(r"[A-Za-z_][\w.]*")
+# How far from a key word a value may reach (detect-secrets' own values are at most 64 characters
+# in the assignment patterns, after a prefix such as "ibm-cloud_iam_"); a longer keyword value is
+# cut there, its start still redacted.
+_ASSIGNED_BEFORE, _ASSIGNED_REACH = 48, 160
+_KEYWORD_REACH = 512
+_COMPARED = re.compile(r"[=!]=\s*\w*$")
+_ASSIGNMENT_BEGIN = r"(?:(?<=\W)|(?<=^))"
+# The plugins covered better above, or not secrets at all here.
+_SKIPPED_PLUGINS = {"IPPublicDetector", "JwtTokenDetector", "PrivateKeyDetector"}
+
+
+def secrets(text: str) -> Iterator[Span]:
+    lib = _detect_secrets()
+    yield from _plugin_findings(lib, text)
+    yield from _keyword_findings(lib, text)
+    yield from _entropy_findings(lib, text)
+    yield from _our_findings(text)
+
+
+def _plugin_findings(lib: _DetectSecrets, text: str) -> Iterator[Span]:
+    for pattern in lib.patterns:
+        yield from _plugin_spans(pattern, pattern.finditer(text))
+    # The assignment patterns (`cloudant_pw = ...`) only near a key word, each hit in a window of
+    # its own line: on a long line, a search of the whole line per pattern costs tens of ms.
+    windows: list[list[int]] = []
+    for hit in lib.assignment_word.finditer(text):
+        start, end = _window(text, hit, _ASSIGNED_BEFORE, _ASSIGNED_REACH)
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], end)  # overlapping windows lie on one line: merged
+        else:
+            windows.append([start, end])
+    for start, end in windows:
+        for pattern in lib.assignment_patterns:
+            yield from _plugin_spans(pattern, pattern.finditer(text, start, end))
+
+
+def _keyword_findings(lib: _DetectSecrets, text: str) -> Iterator[Span]:
+    """detect-secrets' keyword rules, tried at each keyword (they all start with one, but for the
+    comparison `"..." == password`), and reading at most _KEYWORD_REACH characters on."""
+    for hit in lib.keyword.finditer(text):
+        start, end = _window(text, hit, _KEYWORD_REACH, _KEYWORD_REACH)
+        for pattern, group in lib.keyword_patterns:
+            if pattern is lib.preceded_pattern:
+                if not _COMPARED.search(text, max(start, hit.start() - 16), hit.start()):
+                    continue
+                m = pattern.search(text, start, min(end, hit.end() + 32))
+            else:
+                m = pattern.match(text, hit.start(), end)
+            if m and m.group(group):
+                span = _unquoted_word(Span("SECRET", m.start(group), m.end(group), m.group(group)), text)
+                if not lib.filtered(span.value, _line(text, hit.start())):
+                    yield span
+
+
+def _window(text: str, hit: re.Match[str], before: int, after: int) -> tuple[int, int]:
+    """Where to look around a hit: so far either side, within its line (detect-secrets' rules
+    read a line at a time)."""
+    line_start, line_end = _line_bounds(text, hit.start(), hit.end())
+    return max(line_start, hit.start() - before), min(line_end, hit.end() + after)
+
+
+def _entropy_findings(lib: _DetectSecrets, text: str) -> Iterator[Span]:
+    """Quoted strings above detect-secrets' entropy limits (4.5 bits a character in base64, 3 in hex)."""
+    for plugin in (lib.base64, lib.hex):
+        for m in plugin.regex.finditer(text):
+            value, line = m.group(2), _line(text, m.start())
+            if plugin.calculate_shannon_entropy(value) <= plugin.entropy_limit or lib.filtered(value, line):
+                continue
+            if plugin is lib.hex and _DIGEST_WORD.search(line[: line.find(value)]):
+                continue
+            yield Span("SECRET", m.start(2), m.end(2), value)
+
+
+def _our_findings(text: str) -> Iterator[Span]:
+    yield from pattern_spans("SECRET", _OURS, text)
+    yield from pattern_spans("SECRET", _BEARER, text, "v")
+    yield from pattern_spans("SECRET", _USER_PASSWORD, text, "v")
+    for span in pattern_spans("SECRET", _ASSIGNED, text, "v"):
+        if re.search(r"\d", span.value) and re.search(r"[A-Za-z]", span.value) and "://" not in span.value:
+            yield span
+    for span in pattern_spans("SECRET", _TOKEN, text):
+        if _random_looking(span.value):
+            yield span
+
+
+def _plugin_spans(pattern: re.Pattern[str], matches: Iterator[re.Match[str]]) -> Iterator[Span]:
+    """The value a plugin pattern captures (or its whole match), without the quote, space or '='
+    some patterns take around it."""
+    for m in matches:
+        start, end = m.span(next((i for i in range(1, pattern.groups + 1) if m.group(i)), 0))
+        while start < end and m.string[start] in " \t\n=:\"'":
+            start += 1
+        while end > start and m.string[end - 1] in " \t\n\"'":
+            end -= 1
+        yield Span("SECRET", start, end, m.string[start:end])
+
+
+def _unquoted_word(span: Span, text: str) -> Span:
+    """A keyword rule's value ends at the line's end (detect-secrets reads a line at a time); an
+    unquoted one ends at its first space ("DB_PASSWORD=x -p 8000" is a password and a flag)."""
+    if span.start > 0 and text[span.start - 1] in "\"'`":
+        return span
+    value = span.value.split(maxsplit=1)[0]
+    return Span("SECRET", span.start, span.start + len(value), value)
+
+
+def _line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    line_end = text.find("\n", end)
+    return text.rfind("\n", 0, start) + 1, len(text) if line_end < 0 else line_end
+
+
+def _line(text: str, at: int) -> str:
+    start, end = _line_bounds(text, at, at)
+    return text[start:end]
+
+
+class _DetectSecrets:
+    """detect-secrets' patterns, keyword rules, entropy plugins and filters, loaded once."""
+
+    def __init__(self) -> None:
+        from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+        from detect_secrets.filters import heuristic
+        from detect_secrets.plugins import keyword
+        from detect_secrets.plugins.base import RegexBasedDetector
+        from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
+
+        plugins = get_mapping_from_secret_type_to_class().values()  # every built-in plugin class
+        patterns = [
+            pattern
+            for cls in plugins
+            if issubclass(cls, RegexBasedDetector) and cls.__name__ not in _SKIPPED_PLUGINS
+            for pattern in cls.denylist
+        ]
+        # Patterns built by build_assignment_regex (`cloudant_pw = ...`) need a key word on the
+        # line: tried only there, they cost a tenth.
+        assigned = [p for p in patterns if p.pattern.startswith(_ASSIGNMENT_BEGIN)]
+        self.patterns = [p for p in patterns if p not in assigned]
+        self.assignment_patterns = assigned
+        self.assignment_word = re.compile(r"key|pwd|pw|pass|token", re.I)
+        self.keyword_patterns = list({
+            **keyword.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP,
+            **keyword.CONFIG_DENYLIST_REGEX_TO_GROUP,
+            **keyword.GOLANG_DENYLIST_REGEX_TO_GROUP,
+        }.items())
+        self.preceded_pattern = keyword.PRECEDED_BY_EQUAL_COMPARISON_SIGNS_QUOTES_REQUIRED_REGEX
+        self.keyword = re.compile("|".join(keyword.DENYLIST), re.I)
+        self.base64, self.hex = Base64HighEntropyString(), HexHighEntropyString()
+        self._heuristic = heuristic
+
+    def filtered(self, value: str, line: str) -> bool:
+        """detect-secrets' own false-positive filters (templates, $VARS, f(x) references, UUIDs,
+        sequences), and two of ours for code: a type (`api_key: str`) and a variable named for a
+        secret (`self._api_key = api_key`, `record(secret=secret)`)."""
+        h = self._heuristic
+        return (h.is_templated_secret(value) or h.is_prefixed_with_dollar_sign(value) or h.is_indirect_reference(line)
+                or h.is_potential_uuid(value) or h.is_sequential_string(value) or h.is_not_alphanumeric_string(value)
+                or re.split(r"[\s|\[,)]", value, maxsplit=1)[0] in _TYPE_NAMES
+                or bool(_IDENTIFIER.fullmatch(value.rstrip(")")) and self.keyword.search(value)))
+
+
+@functools.cache
+def _detect_secrets() -> _DetectSecrets:
+    # Imported on the first redaction, not at start-up (detect-secrets pulls in requests and yaml).
+    return _DetectSecrets()
+
+
+def _random_looking(token: str) -> bool:
+    """Upper case, lower case and digits mixed with high entropy, as base62/base64 credentials are.
+    Single-case runs never qualify: commit hashes, UUIDs, digests, paths and slugs are identifiers,
+    not credentials, unless assigned to a secret-named key (see _ASSIGNED). Nor does a name made
+    mostly of words ("SmolLM2-135M-Instruct", "getUser2FactorAuthToken"); in a random token words
+    cover under half the characters 97% of the time."""
+    mixed = all(re.search(cls, token) for cls in ("[a-z]", "[A-Z]", r"\d"))
+    wordy = sum(map(len, _WORD.findall(token))) >= len(token) / 2
+    return mixed and not wordy and token_entropy(token) >= ENTROPY_THRESHOLD
+
+
+def token_entropy(token: str) -> float:
+    """Shannon entropy in bits per character over log2 of the string's length (capped at a base64
+    alphabet): a 20-character string cannot exceed 4.3 bits however random, a 64-character one 6."""
+    counts = Counter(token).values()
+    bits = -sum(n / len(token) * math.log2(n / len(token)) for n in counts)
+    return bits / math.log2(min(len(token), 64))

@@ -1,0 +1,130 @@
+"""Emails, URLs, domains and IP addresses.
+
+Addresses are checked by the standard `ipaddress` module (every IPv4 and IPv6 form: compressed,
+embedded IPv4, scope ids, CIDR prefixes); a bare domain counts only when its last label is a real
+top-level domain in the Public Suffix List (`publicsuffixlist`, bundled, no network).
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from app.core.privacy.spans import Span
+
+if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
+
+# -- emails -------------------------------------------------------------------------------------
+# Any domain with a top-level label, IDN ones too ("a@xn--d1acufc.xn--p1ai"); "info@presidio." stays.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@(?:[\w-]+\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})(?![\w-])", re.I)
+
+
+def emails(text: str) -> Iterator[Span]:
+    for m in _EMAIL.finditer(text):
+        yield Span("EMAIL", m.start(), m.end(), m.group())
+
+
+# -- URLs and bare domains ------------------------------------------------------------------------
+# Any scheme (https, s3, postgres...: connection strings carry passwords) or a www. host.
+_URL = re.compile(r"\b(?:[a-z][a-z0-9+.-]{1,15}://|www\.)[^\s<>\"'`]+", re.I)
+_DOMAIN = re.compile(
+    r"(?<![\w@.+/\\-])(?P<host>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?P<tld>[a-z]{2,24}|xn--[a-z0-9-]{1,59}))"
+    r"(?::\d{1,5})?(?:/[^\s<>\"'`]*)?(?![\w@(-]|\.\w)",  # "df.info()" is a call
+    re.I,
+)
+# Without a scheme or www., a name is a domain only under a country code or a legacy generic
+# top-level domain: the newer generic ones are words that dotted names in code end with too
+# ("collections.abc", "app.core.store", "response.read"). Country codes that are also file
+# extensions or attribute names ("redaction.py", "README.md", "run.sh", "user.id") stay out too.
+_BARE_GENERIC = frozenset("com org net edu gov mil int biz info".split())
+_NOT_SITES = frozenset("py md sh rs pl pm ps cc ai am in so tf ml mk mm id to is at do st".split())
+
+
+@functools.cache
+def _suffixes() -> PublicSuffixList:
+    # Parsed once (35 ms); accept_unknown=False: "foo.notatld" is no domain.
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList(only_icann=True, accept_unknown=False)
+
+
+def _is_domain(host: str) -> bool:
+    """A registrable name under a real top-level domain: "google.co.il", not "www.microsoft"."""
+    labels = host.lower().split(".")
+    if labels[0] == "www":
+        labels = labels[1:]
+    return len(labels) >= 2 and _suffixes().privatesuffix(".".join(labels)) is not None
+
+
+def urls(text: str) -> Iterator[Span]:
+    for m in _URL.finditer(text):
+        url = _trim_url(m.group())
+        host = re.split(r"[/:?#]", url.split("://", 1)[-1], maxsplit=1)[0]
+        if "://" in url or _is_domain(host):
+            yield Span("URL", m.start(), m.start() + len(url), url)
+    for m in _DOMAIN.finditer(text):
+        tld = m.group("tld").lower()
+        bare_tld = tld in _BARE_GENERIC or (len(tld) == 2 and tld not in _NOT_SITES)
+        host = m.group("host")  # one case throughout: "logging.INFO" is a constant
+        if not bare_tld or not (host.islower() or host.isupper()) or not _is_domain(host):
+            continue
+        url = _trim_url(m.group())
+        yield Span("URL", m.start(), m.start() + len(url), url)
+
+
+def _trim_url(url: str) -> str:
+    """Drop sentence punctuation after a URL, and a closing bracket it did not open (Markdown links)."""
+    while url and (url[-1] in ".,;:!?*" or any(url[-1] == c and url.count(c) > url.count(o) for o, c in ("()", "[]", "{}"))):
+        url = url[:-1]
+    return url
+
+
+# -- IP addresses ---------------------------------------------------------------------------------
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_PREFIX = r"(?:/(?P<prefix>\d{1,3})(?!\d))?"
+_IPV4 = re.compile(rf"(?<![\w.])(?P<ip>{_OCTET}(?:\.{_OCTET}){{3}})(?!\w|\.\d){_PREFIX}")
+# A dotted quad right after a version word is a version ("version 1.2.3.4"), not an address.
+_VERSION_WORD = re.compile(r"\b(?:version|ver|release|build|firmware|v)[\s.:=]*$", re.I)
+_IPV6 = re.compile(
+    r"(?<![\w:.])(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]+)?)"
+    rf"(?![\w:]|\.\w){_PREFIX}"
+)
+
+
+def ips(text: str) -> Iterator[Span]:
+    for m in _IPV4.finditer(text):
+        if not _VERSION_WORD.search(text[max(0, m.start() - 12) : m.start()]):
+            yield _with_prefix(m)
+    for m in _IPV6.finditer(text):
+        span = _with_prefix(m)
+        if _plausible_ipv6(m.group("ip"), cidr=span.end > m.end("ip")):
+            yield span
+
+
+def _with_prefix(m: re.Match[str]) -> Span:
+    """The address, and its /prefix when that makes a valid network (a CIDR range is redacted whole)."""
+    end = m.end("ip")
+    if m.group("prefix"):
+        try:
+            ipaddress.ip_network(f"{m.group('ip').split('%')[0]}/{m.group('prefix')}", strict=False)
+            end = m.end()
+        except ValueError:
+            pass
+    return Span("IP", m.start(), end, m.string[m.start() : end])
+
+
+def _plausible_ipv6(candidate: str, cidr: bool) -> bool:
+    """A valid address that is not a code slice like `a[1::2]`: the loopback ::1, a network with
+    its prefix (fd00::/8), an embedded IPv4, three groups or more, or a full four-digit group."""
+    try:
+        ipaddress.IPv6Address(candidate)
+    except ValueError:
+        return False
+    if candidate == "::1" or cidr or "." in candidate:
+        return True
+    groups = [g for g in candidate.split("%")[0].split(":") if g]
+    return len(groups) >= 3 or (len(groups) == 2 and any(len(g) == 4 for g in groups))

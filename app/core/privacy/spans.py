@@ -1,0 +1,34 @@
+"""What every detector returns: a kind and where its value lies in the text."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from app.core.tasks import detectors
+
+
+@dataclass(frozen=True)
+class Span:
+    kind: str
+    start: int
+    end: int
+    value: str
+
+
+def pattern_spans(kind: str, pattern: re.Pattern[str], text: str, group: int | str = 0) -> Iterator[Span]:
+    for m in pattern.finditer(text):
+        if m.group(group):
+            yield Span(kind, m.start(group), m.end(group), m.group(group))
+
+
+def overlaps(span: Span, regions: list[tuple[int, int]]) -> bool:
+    return any(span.start < e and s < span.end for s, e in regions)
+
+
+@functools.lru_cache(maxsize=8)
+def dates(text: str) -> tuple[detectors.Match, ...]:
+    """The dates in text, found once for the detectors that need them (births, phones)."""
+    return tuple(detectors.dates(text))

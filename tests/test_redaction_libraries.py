@@ -1,0 +1,114 @@
+"""Redaction on well-kept libraries (#14): provider tokens, every IP form, phones in many regions,
+checksummed identifiers, bare domains, UK postcodes, and the false alarms code would raise.
+
+The values here are written for these tests (none is one of the peer cases the bench measures)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.core.privacy.redaction import Redactor, find
+
+
+def found(text: str) -> list[tuple[str, str]]:
+    return [(s.kind, s.value) for s in find(text)]
+
+
+@pytest.mark.parametrize("text, value", [
+    # detect-secrets' provider patterns
+    ("Bot token for the bridge: NzkyNzE1NDU0MTk2MDg4ODQy.X-hvzA.Ovy4MCQywSkoMRRclStW4xAYK7I", "NzkyNzE1NDU0MTk2MDg4ODQy.X-hvzA.Ovy4MCQywSkoMRRclStW4xAYK7I"),
+    ("deploy with gldt-Zq8mR2vX9pL4kT7wN1sY and retry", "gldt-Zq8mR2vX9pL4kT7wN1sY"),
+    ("legacy key ACCAQ7XK2M4PZ9RTWV3L in the vault", "ACCAQ7XK2M4PZ9RTWV3L"),
+    ("TELEGRAM=5012345678:AAF3kP9xQ2mZ7vR1tY8wL4nB6cD0eH5jK2s", "5012345678:AAF3kP9xQ2mZ7vR1tY8wL4nB6cD0eH5jK2s"),
+    ("relay key 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", "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"),
+    ("//registry.npmjs.org/:_authToken=9f8e7d6c-5b4a-3c2d-1e0f-a9b8c7d6e5f4", "9f8e7d6c-5b4a-3c2d-1e0f-a9b8c7d6e5f4"),
+    # its keyword rules, and its quoted high-entropy strings
+    ("db_pass: Tr0ub4dor&3-horse", "Tr0ub4dor&3-horse"),
+    ('if (token_secret == "zebra lamp quartz") {', "zebra lamp quartz"),
+    ('cache = "8f14e45fceea167a5a36dedd4bea2543"', "8f14e45fceea167a5a36dedd4bea2543"),
+    # ours: a password after a user name in prose
+    ("login maria.k pw sunflowerfield", "sunflowerfield"),
+])
+def test_secrets_of_many_providers_and_shapes(text, value):
+    assert ("SECRET", value) in found(text)
+
+
+def test_an_unquoted_keyword_value_ends_at_its_first_space_and_line():
+    assert found("DB_PASSWORD=s3cr3tvalue -p 8000:8000\nMODEL=small") == [("SECRET", "s3cr3tvalue")]
+
+
+def test_keyword_values_are_found_anywhere_along_a_long_single_line():
+    # A PDF paragraph can be one line of thousands of characters; the keyword rules read from each
+    # keyword, not the whole line, and still find every value on it.
+    filler = "the quarterly report lists revenue and costs per region " * 80
+    text = f"{filler}db_password = 'Kx9!vQ2#mL' {filler}cloudant_pw = {'ab12' * 16} {filler}"
+    assert found(text) == [("SECRET", "Kx9!vQ2#mL"), ("SECRET", "ab12" * 16)]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("server listens on ::1 port 5432", "::1"),
+    ("allow 10.0.0.0/8 only", "10.0.0.0/8"),
+    ("route fd00::/8 to the lab", "fd00::/8"),
+    ("ping fe80::a1b2:3c4d%en0 failed", "fe80::a1b2:3c4d%en0"),
+    ("mapped ::ffff:10.1.2.3 ok", "::ffff:10.1.2.3"),
+    ("a bad prefix 2001:db8:77::/300 keeps the address", "2001:db8:77::"),
+])
+def test_every_ip_form_with_its_network_prefix(text, value):
+    assert found(text) == [("IP", value)]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("手机 13912345678", "13912345678"),  # a Chinese mobile, no separators
+    ("call 0800 123 4567 ext. 204 today", "0800 123 4567 ext. 204"),
+    ("Tokyo office +81 3-1234-5678", "+81 3-1234-5678"),
+    ("携帯 090-8765-4321", "090-8765-4321"),  # a Japanese mobile as written there
+    ("reach me at (646) 558-8656", "(646) 558-8656"),
+    ("Tel. no. 0171 2345678", "0171 2345678"),  # a phone word wins over the "no." of an id
+])
+def test_phones_in_many_regions(text, value):
+    assert ("PHONE", value) in found(text)
+
+
+def test_a_national_number_must_be_written_as_its_country_writes_it():
+    # Valid as a German mobile only with its trunk 0; bare, it is a Unix timestamp.
+    assert found("Unix time 1710412345 in the log") == []
+    assert found("Handy 01710412345") == [("PHONE", "01710412345")]
+
+
+@pytest.mark.parametrize("text, kind, value", [
+    ("see acme-logistics.de for the terms", "URL", "acme-logistics.de"),
+    ("our domains: northwind.com, contoso.co.uk", "URL", "contoso.co.uk"),
+    ("Deliver to SW1A2AA by Friday", "POSTCODE", "SW1A2AA"),
+    ("the office at ec2v 7hh", "POSTCODE", "ec2v 7hh"),
+    ("card number 1234 5678 9012 3452", "CARD", "1234 5678 9012 3452"),  # Luhn-valid, no known issuer, named a card
+    ("IBAN BE71 0961 2345 6769 please", "IBAN", "BE71 0961 2345 6769"),
+    ("I was born on 03-07-1990 in Leeds", "DOB", "03-07-1990"),
+    ("1990-07-03 is his date of birth", "DOB", "1990-07-03"),
+    ("write to a@xn--80ak6aa92e.xn--p1ai", "EMAIL", "a@xn--80ak6aa92e.xn--p1ai"),
+])
+def test_domains_postcodes_and_identifiers(text, kind, value):
+    assert (kind, value) in found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "IBAN-like ES91 2100 0418 4502 0005 1333 on file",  # mod-97 fails: neither an IBAN nor a phone inside it
+    "IBAN IL15 0120 6900 0000 is too short for Israel",
+    "def connect(api_key: str, password: str | None = None):",
+    "        self._api_key = api_key or None",
+    "from collections.abc import Iterator; level = logging.INFO; df.info()",
+    "body { color: #ff00aa; } soft hyphen \\u00ad",
+    'assert hashlib.sha256(b"x").hexdigest() == "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"',
+    "visit www.intranet or open redaction.py and README.md",
+    "x = a[1::2]; std::vector<int> v;",
+    "order number 1002938475 shipped",
+])
+def test_code_and_near_misses_stay(text):
+    assert find(text) == []
+
+
+def test_the_libraries_keep_placeholders_stable_and_restorable():
+    texts = ["Key NzkyNzE1NDU0MTk2MDg4ODQy.X-hvzA.Ovy4MCQywSkoMRRclStW4xAYK7I from ::1, site acme-logistics.de",
+             "Again from ::1 (acme-logistics.de)"]
+    r = Redactor().redact(texts)
+    assert r.texts == ["Key [SECRET_1] from [IP_1], site [URL_1]", "Again from [IP_1] ([URL_1])"]
+    assert r.counts == {"SECRET": 1, "IP": 1, "URL": 1}
