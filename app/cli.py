@@ -298,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="hearth", description="Private document answers from a small local model.")
     parser.add_argument("--version", action="version", version=f"hearth {__version__}")
+    parser.add_argument("--selftest", nargs="?", const="", metavar="GGUF",
+                        help="check this installation end to end in a temporary data folder (optionally with this chat model), then exit")
     sub = parser.add_subparsers(dest="command")
 
     gui = sub.add_parser("gui", help="open the desktop window (the default)")
@@ -404,6 +406,10 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.selftest is not None and args.command is None:
+        from app.selftest import run as selftest
+
+        return selftest(args.selftest or None)
     if args.command == "collections" and args.action != "list" and not args.name:
         parser.error(f"collections {args.action} needs a NAME")
     if args.command == "collections" and args.action == "rename" and not args.new_name:

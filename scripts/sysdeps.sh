@@ -13,6 +13,8 @@ PACKAGES=(
     libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-dejavu-core
     # objdump, to prove the llama.cpp library holds no AMX or AVX-512 code
     binutils
+    # packaging/: validate the .desktop file and AppStream metainfo; find the bundle's window in the smoke test
+    desktop-file-utils appstream xdotool
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -22,6 +22,8 @@ class Check:
 
 
 _PACKAGES = ["llama-cpp-python", "chromadb", "sentence-transformers", "torch", "PySide6-Essentials", "pypdf", "keyring"]
+if getattr(sys, "frozen", False):  # the bundle embeds through its shipped ONNX export, without torch
+    _PACKAGES = [p for p in _PACKAGES if p not in ("sentence-transformers", "torch")]
 
 
 def _versions() -> dict[str, str]:

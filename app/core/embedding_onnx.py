@@ -27,6 +27,7 @@ import numpy as np
 
 from app.core import paths
 from app.core.hashing import sha256_file
+from app.core.resources import resources_root
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +80,13 @@ def _valid_manifest(folder: Path) -> dict | None:
 
 def cached_export(model_dir: Path) -> tuple[Path, dict]:
     """The folder holding the int8 ONNX export of `model_dir` and its manifest, exporting first if needed."""
+    key = model_key(model_dir)
+    shipped = resources_root() / "onnx" / key  # a frozen bundle ships its export: it has no torch to make one
+    if manifest := _valid_manifest(shipped):
+        return shipped, manifest
     root = paths.cache_dir() / "onnx"
     root.mkdir(parents=True, exist_ok=True)
-    target = root / model_key(model_dir)
+    target = root / key
     if manifest := _valid_manifest(target):
         return target, manifest
     if target.exists():
