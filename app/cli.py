@@ -93,6 +93,8 @@ def _show_progress(p) -> None:
         return
     eta = f", about {p.eta_s:.0f}s left" if p.eta_s and p.done < p.total else ""
     reason = f": {p.outcome.error}" if p.outcome.error else ""
+    if p.outcome.known:
+        reason += " (unchanged since; not tried again, --retry-failed does)"
     print(f"[{p.done}/{p.total}] {p.outcome.status}: {p.file}{reason}{eta}", file=sys.stderr)
 
 
@@ -107,12 +109,14 @@ def cmd_ingest(args) -> int:
             _err(f"cannot read password file {args.password_file}: {exc.strerror}")
             return EXIT_USAGE
     with _services() as services:
-        report = ingest(services, [Path(p) for p in args.paths], args.collection, password, progress=_show_progress)
+        report = ingest(services, [Path(p) for p in args.paths], args.collection, password, progress=_show_progress,
+                        retry_failed=args.retry_failed)
     if args.json:
         _print_json(report.as_json())
     else:
         data = report.as_json()
-        print(f"{data['indexed']} indexed, {data['unchanged']} unchanged, {data['errors']} failed in {data['seconds']:.1f}s")
+        print(f"{data['indexed']} indexed, {data['unchanged']} unchanged, {data['skipped']} skipped, {data['errors']} failed "
+              f"in {data['seconds']:.1f}s")
     return EXIT_FAIL if report.failed else EXIT_OK
 
 
@@ -328,6 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("paths", nargs="+")
     ing.add_argument("--collection", default="default")
     ing.add_argument("--password-file", help="a file holding the password for encrypted PDFs")
+    ing.add_argument("--retry-failed", action="store_true", help="parse again files that failed before and have not changed since")
     ing.add_argument("--json", action="store_true")
     ing.set_defaults(func=cmd_ingest)
 

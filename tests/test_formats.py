@@ -159,7 +159,8 @@ def test_html_is_readable_text_with_source_lines(tmp_path):
     assert 'Tomatoes need full sun and regular watering — every "two" days.' in text
     assert "Café €5 <cheap>" in text
     assert line_in(section_at(doc, 8), 8).startswith("Tomatoes")
-    assert line_in(section_at(doc, 12), 12) == "Basil | May"
+    assert line_in(section_at(doc, 11), 11) == "Plant | Month"
+    assert line_in(section_at(doc, 12), 12) == "Plant: Basil; Month: May"  # a row keeps its header
 
 
 # -- Word ------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ silently truncated by the embedder. Each chunk keeps its anchor and character of
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,22 +32,36 @@ def _lines(section: Section, start: int, end: int) -> tuple[int | None, int | No
     return first, first + section.text.count("\n", start, end)
 
 
+def _line_starts(text: str, offsets: list[tuple[int, int]]) -> list[int]:
+    """Indexes of the tokens that begin a line (the first token, and any after a line break)."""
+    return [i for i in range(len(offsets)) if i == 0 or "\n" in text[offsets[i - 1][1] : offsets[i][0]]]
+
+
 def chunk_section(section: Section, tokenizer: Tokenizer, max_tokens: int, overlap: int) -> list[Chunk]:
+    """Windows of at most `max_tokens` tokens that overlap by about `overlap`. A window ends at a line
+    break when one falls in its second half, and the next starts at a line when one falls in the
+    overlap, so a table row, a list item or a line of code is not cut where that can be helped."""
     offsets = tokenizer(section.text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
     if not offsets:
         return []
-    step = max(1, max_tokens - overlap)
-    chunks = []
-    for first in range(0, len(offsets), step):
-        window = offsets[first : first + max_tokens]
-        start, end = window[0][0], window[-1][1]
+    starts = _line_starts(section.text, offsets)
+    chunks, first = [], 0
+    while True:
+        last = min(first + max_tokens, len(offsets))  # exclusive
+        if last < len(offsets):
+            at = bisect_right(starts, last) - 1  # the last line start at or before `last`
+            if starts[at] > first + max_tokens // 2:
+                last = starts[at]
+        start, end = offsets[first][0], offsets[last - 1][1]
         text = section.text[start:end].strip()
         if text:
             line_start, line_end = _lines(section, start, end)
             chunks.append(Chunk(text, section.page, line_start, line_end, start, end))
-        if first + max_tokens >= len(offsets):
-            break
-    return chunks
+        if last >= len(offsets):
+            return chunks
+        following = max(first + 1, last - overlap)
+        at = bisect_left(starts, following)  # the first line start in the overlap, if any
+        first = starts[at] if at < len(starts) and starts[at] < last else following
 
 
 def chunk_document(doc: Document, tokenizer: Tokenizer, max_tokens: int = 200, overlap: int = 40) -> list[Chunk]:

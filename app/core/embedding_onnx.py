@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import tempfile
@@ -39,6 +40,7 @@ MIN_PROBE_COSINE = 0.97  # worst agreement with ST accepted on the probes (typic
 # scaled per batch, keep a text's vector closer to independent of its batch-mates.
 BATCH_SIZE = 8
 _STALE_TMP_S = 3600  # a build folder this old was left by a killed export
+_EXPORT_TIMEOUT_S = 900.0  # the export takes a few seconds on a quiet machine, minutes on a loaded one
 
 PROBES = [
     "Where is the spare key kept?",
@@ -99,7 +101,7 @@ def cached_export(model_dir: Path) -> tuple[Path, dict]:
     build = Path(tempfile.mkdtemp(prefix=f".build-{target.name}-", dir=root))
     try:
         log.info("exporting the embedding model to ONNX int8 (once per model, a few seconds)")
-        _export(model_dir, build)
+        _export_in_child(model_dir, build)
         try:
             build.rename(target)  # atomic: a reader sees the whole export or none of it
         except OSError:
@@ -112,11 +114,43 @@ def cached_export(model_dir: Path) -> tuple[Path, dict]:
     return target, manifest
 
 
+def _export_in_child(model_dir: Path, out: Path) -> None:
+    """Export in a child process: torch and the traced model take about 0.8 GB that the allocator
+    would never hand back, and the app that goes on embedding needs none of it."""
+    ctx = multiprocessing.get_context("spawn")  # never fork a process that may hold other threads
+    parent, child = ctx.Pipe(duplex=False)
+    # The check's bar goes along: the child imports this module afresh.
+    proc = ctx.Process(target=_export_and_report, args=(child, model_dir, out, MIN_PROBE_COSINE), name="hearth-onnx-export", daemon=True)
+    proc.start()
+    child.close()
+    try:
+        failure = parent.recv() if parent.poll(_EXPORT_TIMEOUT_S) else f"took longer than {_EXPORT_TIMEOUT_S:.0f}s"
+    except EOFError:
+        proc.join(10)
+        failure = f"the export process died (exit code {proc.exitcode})"
+    # Its word is what counts (the export on disk is checked again after): torch can take long to
+    # tear down on a busy machine, and a child that lingers after reporting is only stopped.
+    proc.join(60)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+    if failure:
+        raise ExportError(f"exporting the embedder to ONNX failed ({failure})")
+
+
+def _export_and_report(conn, model_dir: Path, out: Path, min_cosine: float) -> None:
+    try:
+        _export(model_dir, out, min_cosine)
+        conn.send(None)
+    except Exception as exc:  # noqa: BLE001 - the parent turns it into one ExportError
+        conn.send(f"{type(exc).__name__}: {exc}"[:300])
+
+
 def _warnings_only(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.WARNING
 
 
-def _export(model_dir: Path, out: Path) -> None:
+def _export(model_dir: Path, out: Path, min_cosine: float = MIN_PROBE_COSINE) -> None:
     import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -162,7 +196,7 @@ def _export(model_dir: Path, out: Path) -> None:
     mine = OnnxEncoder.run(session, st.tokenizer, PROBES, st.max_seq_length)
     theirs = st.encode(PROBES, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
     worst = float((mine * theirs).sum(axis=1).min())
-    if worst < MIN_PROBE_COSINE:
+    if worst < min_cosine:
         raise ExportError(f"ONNX export disagrees with sentence-transformers (worst probe cosine {worst:.4f})")
     manifest = {"recipe": RECIPE, "sha256": sha256_file(int8), "max_seq_length": int(st.max_seq_length),
                 "probe_min_cosine": round(worst, 5)}

@@ -1,8 +1,11 @@
 """Ingestion: files → sections → chunks → vectors, recorded in the catalog.
 
 Every file ends with a status and, when it failed, a one-line reason; one bad file never stops
-the batch. An unchanged file (same content hash) costs a hash check and nothing more. Parsing
-runs in the parser child process one file ahead, so it overlaps with embedding.
+the batch. An unchanged file (same content hash) costs a hash check and nothing more, and so does
+an unchanged file that failed before: its failure is reported again without parsing it again,
+unless the caller asks to retry failures. Parsing runs in the parser child process one file
+ahead, so it overlaps with embedding, and a file's chunks are embedded and stored in slices so a
+huge file never holds all its vectors in memory at once.
 """
 
 from __future__ import annotations
@@ -31,6 +34,13 @@ class FileOutcome:
     pages: int = 0
     chunks: int = 0
     seconds: float = 0.0
+    known: bool = False  # a failure recorded for this same content earlier, not tried again
+
+
+# Outcomes that are not failures: a skip is a decision with its reason (say, a generated file).
+_FINE = ("indexed", "unchanged", "skipped")
+# Failures that the same bytes would only repeat; "interrupted" is not one (it is redone).
+_REPEATABLE = ("error", "skipped", "needs password")
 
 
 @dataclass
@@ -43,14 +53,16 @@ class IngestReport:
 
     @property
     def failed(self) -> bool:
-        return any(f.status not in ("indexed", "unchanged") for f in self.files)
+        return any(f.status not in _FINE for f in self.files)
 
     def as_json(self) -> dict:
         return {
             "files": [asdict(f) for f in self.files],
             "indexed": self.count("indexed"),
             "unchanged": self.count("unchanged"),
-            "errors": sum(1 for f in self.files if f.status not in ("indexed", "unchanged")),
+            "skipped": self.count("skipped"),
+            "errors": sum(1 for f in self.files if f.status not in _FINE),
+            "known_failures": sum(1 for f in self.files if f.known),
             "seconds": round(self.seconds, 3),
         }
 
@@ -90,7 +102,7 @@ class _Job:
     parsing: bool = False
 
 
-def _start(services, path: Path, collection: str, password: str | None) -> _Job:
+def _start(services, path: Path, collection: str, password: str | None, retry_failed: bool) -> _Job:
     key = str(path.resolve())
     job = _Job(path, DocumentRecord(collection, key, path.name, None, None, None, "error", None, 0, 0, 0.0, 0.0),
                FileOutcome(str(path), "error"), time.perf_counter())
@@ -101,6 +113,10 @@ def _start(services, path: Path, collection: str, password: str | None) -> _Job:
         previous = services.library.document(collection, key)
         if previous and previous.sha256 == job.record.sha256 and previous.status == "indexed":
             job.outcome.status, job.outcome.pages, job.outcome.chunks = "unchanged", previous.pages, previous.chunks
+            return job
+        if previous and previous.sha256 == job.record.sha256 and previous.status in _REPEATABLE and not retry_failed \
+                and not (previous.status == "needs password" and password):
+            job.outcome.status, job.outcome.error, job.outcome.known = previous.status, previous.error, True
             return job
         services.parser.submit(path, password)
         job.parsing = True
@@ -145,7 +161,7 @@ def _finish(services, job: _Job, parsed: Document | DocumentError | None) -> Fil
             log.exception("ingest failed for %s", job.path)
             outcome.status, outcome.error = "error", f"could not store it ({type(exc).__name__}: {str(exc)[:200]})"
     outcome.seconds = round(time.perf_counter() - job.started, 3)
-    if outcome.status not in ("unchanged", "indexed"):
+    if outcome.status not in ("unchanged", "indexed") and not outcome.known:
         record.status, record.error, record.pages, record.chunks = outcome.status, outcome.error, 0, 0
         record.seconds, record.updated_at = outcome.seconds, time.time()
         try:
@@ -155,22 +171,24 @@ def _finish(services, job: _Job, parsed: Document | DocumentError | None) -> Fil
     return outcome
 
 
-def ingest_iter(services, inputs: Iterable[Path], collection: str, password: str | None = None) -> Generator[Progress, None, IngestReport]:
+def ingest_iter(services, inputs: Iterable[Path], collection: str, password: str | None = None,
+                retry_failed: bool = False) -> Generator[Progress, None, IngestReport]:
     """Ingest, yielding a Progress as each file starts and ends; returns the report.
-    One batch at a time per process: the parser child takes one file at a time."""
+    One batch at a time per process: the parser child takes one file at a time. `retry_failed`
+    parses again the files whose earlier failure is recorded for their current content."""
     with services.ingest_lock:
         started = time.perf_counter()
         services.library.collection(collection, create=True)
         files = expand(inputs)
         report = IngestReport()
-        job = _start(services, files[0], collection, password) if files else None
+        job = _start(services, files[0], collection, password, retry_failed) if files else None
         try:
             for n, path in enumerate(files):
                 yield Progress(n, len(files), str(path), None, None)
                 assert job is not None
                 current, parsed = job, _collect(services, job)
                 # The next file parses in the child while this one is embedded here.
-                job = _start(services, files[n + 1], collection, password) if n + 1 < len(files) else None
+                job = _start(services, files[n + 1], collection, password, retry_failed) if n + 1 < len(files) else None
                 outcome = _finish(services, current, parsed)
                 report.files.append(outcome)
                 elapsed = time.perf_counter() - started
@@ -178,10 +196,12 @@ def ingest_iter(services, inputs: Iterable[Path], collection: str, password: str
         finally:
             if job is not None and job.parsing:  # abandoned mid-batch: drop the parse in flight
                 services.parser.close()
+        if report.count("indexed"):  # rebuilt now, so the first question after an ingest does not wait for it
+            services.library.keyword_index(collection)
         report.seconds = time.perf_counter() - started
         return report
 
 
 def ingest(services, inputs: Iterable[Path], collection: str, password: str | None = None,
-           progress: ProgressFn | None = None) -> IngestReport:
-    return drain(ingest_iter(services, inputs, collection, password), progress)
+           progress: ProgressFn | None = None, retry_failed: bool = False) -> IngestReport:
+    return drain(ingest_iter(services, inputs, collection, password, retry_failed), progress)

@@ -26,6 +26,7 @@ class Unit:
     line: int
     lines: tuple[str, ...]
     heading: bool = False  # always starts a new section
+    keep_with_next: bool = False  # never ends a section (a table's header row, a <dt> before its <dd>)
 
     @property
     def size(self) -> int:
@@ -41,10 +42,12 @@ def pack(units: Iterable[Unit], budget: int = SECTION_CHARS) -> list[Section]:
     sections: list[Section] = []
     rows: list[str] = []
     first = size = 0
+    glued = False  # the previous unit asked to stay with this one
     for unit in (piece for unit in units for piece in _pieces(unit, budget)):
-        if rows and (unit.heading or size + unit.size > budget):
+        if rows and (unit.heading or (size + unit.size > budget and not glued)):
             sections.extend(_section(rows, first))
             rows, size = [], 0
+        glued = unit.keep_with_next
         if not rows:
             first = unit.line
         gap = unit.line - (first + len(rows))
@@ -66,7 +69,7 @@ def _pieces(unit: Unit, budget: int) -> Iterator[Unit]:
             yield Unit(unit.line + start, unit.lines[start:i], unit.heading and start == 0)
             start, size = i, 0
         size += len(line) + 1
-    yield Unit(unit.line + start, unit.lines[start:], unit.heading and start == 0)
+    yield Unit(unit.line + start, unit.lines[start:], unit.heading and start == 0, unit.keep_with_next)
 
 
 def _section(rows: list[str], first: int) -> list[Section]:

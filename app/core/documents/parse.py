@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from app.core.documents import delimited, html_page, json_records, pdf, text, word
+from app.core.documents import delimited, generated, html_page, json_records, pdf, text, word
 from app.core.documents.model import Document, DocumentError, Unsupported
 
 GONE = "file not found (moved or deleted)"
@@ -19,9 +19,10 @@ def supported_suffixes() -> list[str]:
 
 
 def stat_supported(path: Path) -> os.stat_result:
-    """The file's stat, or the reason it cannot be read: an unsupported type, or gone."""
+    """The file's stat, or the reason it cannot be read: an unsupported type, a generated file, or gone."""
     if path.suffix.lower() not in _PARSERS:
         raise Unsupported(f"unsupported file type {path.suffix or '(none)'}")
+    generated.check_name(path)
     try:
         return path.stat()
     except FileNotFoundError as exc:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from app.core.documents import generated
 from app.core.documents.encoding import read_text
 from app.core.documents.layout import Unit, pack
 from app.core.documents.model import Document, DocumentError
@@ -28,7 +29,10 @@ _FENCE = ("```", "~~~")
 
 
 def parse(path: Path, password: str | None = None) -> Document:  # noqa: ARG001 - one signature for all parsers
-    lines = read_text(path).split("\n")
+    content = read_text(path)
+    if path.suffix.lower() in CODE:
+        generated.check_code(content)
+    lines = content.split("\n")
     doc = Document(path=path, kind=path.suffix.lower().lstrip("."))
     doc.sections = pack(_units(lines, path.suffix.lower()))
     if not doc.sections:

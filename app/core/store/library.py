@@ -3,14 +3,18 @@
 Every write runs on one writer thread (Chroma is thread-safe, but the catalog-then-vectors
 sequence must not interleave between two ingests). A document is marked `pending` before its
 chunks are written and `indexed` after; recovery at open removes the chunks of any document a
-crash left pending, and marks it `interrupted` so the next ingest redoes it.
+crash left pending, and marks it `interrupted` so the next ingest redoes it. The keyword index
+of a collection is derived from both and rebuilt whenever the catalog changed (see keywords).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from app.core import paths
 from app.core.chunking import Chunk
@@ -18,6 +22,7 @@ from app.core.errors import HearthError
 from app.core.lock import DataLock
 from app.core.store import DEFAULT_COLLECTION
 from app.core.store.catalog import Catalog, Collection, DocumentRecord
+from app.core.store.keywords import KeywordIndex, stamp
 from app.core.store.vectors import Hit, VectorStore
 
 INTERRUPTED = "ingest was interrupted; it will be re-ingested"
@@ -39,6 +44,7 @@ class Library:
             self._lock.release()
             raise
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
+        self._keywords: dict[str, KeywordIndex] = {}  # by collection key; only the writer thread changes it
         self.recovered = self._write(self._recover)
 
     def _write(self, fn, *args):
@@ -83,7 +89,8 @@ class Library:
 
     def delete_collection(self, name: str) -> None:
         key = self.collection(name).key
-        self._write(lambda: (self.vectors.drop(key), self.catalog.delete_collection(name)))
+        self._write(lambda: (self.vectors.drop(key), self.catalog.delete_collection(name), self._keywords.pop(key, None),
+                             shutil.rmtree(self._keyword_folder(key), ignore_errors=True)))
 
     def follow_folder(self, name: str, folder: Path | None) -> None:
         self.collection(name, create=True)
@@ -144,6 +151,35 @@ class Library:
     # -- reading -----------------------------------------------------------------------------
     def query(self, collection: str, embedding: list[float], k: int) -> list[Hit]:
         return self.vectors.query(self.collection(collection).key, embedding, k)
+
+    def keyword_index(self, collection: str) -> KeywordIndex:
+        """The collection's keyword index as of the catalog now: the one in memory or on disk if it
+        was built from this state, else rebuilt (on the writer thread, so no write interleaves)."""
+        key = self.collection(collection).key
+        current = stamp(self.catalog.documents(collection))
+        index = self._keywords.get(key)
+        if index is not None and index.stamp == current:
+            return index
+
+        def rebuild() -> KeywordIndex:
+            now = stamp(self.catalog.documents(collection))
+            found = KeywordIndex.load(self._keyword_folder(key), now)
+            if found is None:
+                found = KeywordIndex.build(*self.vectors.texts(key), now)
+                found.save(self._keyword_folder(key))
+            self._keywords[key] = found
+            return found
+
+        return self._write(rebuild)
+
+    def keyword_query(self, collection: str, text: str, embedding: list[float], k: int) -> list[Hit]:
+        """The `k` chunks that best match the words of `text` (BM25), each scored by cosine similarity to `embedding`."""
+        found = dict(self.keyword_index(collection).search(text, k))
+        hits = self.vectors.hits(self.collection(collection).key, list(found), embedding)
+        return [dataclasses.replace(h, keyword=found[h.id]) for h in hits]
+
+    def _keyword_folder(self, key: str) -> Path:
+        return paths.data_dir() / "keywords" / key
 
     def chunk_count(self, collection: str) -> int:
         return self.vectors.count(self.collection(collection).key)

@@ -1,0 +1,49 @@
+"""The answerability fit: a logistic regression whose threshold holds false refusals to the set
+share on held-out folds, saved as plain numbers, and a damaged fit named in a one-line error."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from app.core.tasks.answerability import FEATURES, MAX_FALSE_REFUSALS, Answerability, fit, fit_path
+from app.core.tasks.result import TaskError
+
+
+def _rows(n: int, answerable: bool, rng: random.Random) -> list[dict[str, float]]:
+    shift = 0.25 if answerable else 0.0  # answerable questions match their evidence better, with overlap
+    return [{f: rng.gauss(0.5 + shift, 0.2) if f != "judge" else rng.gauss(-2 + 4 * shift, 1.0) for f in FEATURES} for _ in range(n)]
+
+
+def test_fit_orders_cases_and_keeps_false_refusals_to_the_set_share(tmp_path):
+    rng = random.Random(7)
+    rows = _rows(120, True, rng) + _rows(80, False, rng)
+    labels = [True] * 120 + [False] * 80
+    fitted, measured = fit(rows, labels)
+    assert measured["dev_out_of_fold_false_refusals"] <= MAX_FALSE_REFUSALS + 0.02
+    assert measured["dev_out_of_fold_refusals_on_unanswerable"] > 0.5  # separable data: most are refused
+    strong = {f: 0.9 if f != "judge" else 2.0 for f in FEATURES}
+    weak = {f: 0.3 if f != "judge" else -3.0 for f in FEATURES}
+    assert fitted.probability(strong) > fitted.threshold > fitted.probability(weak)
+
+    path = tmp_path / "answerability.json"
+    fitted.save(path, {"model": "test"})
+    again = Answerability.load(path)
+    assert again.probability(strong) == pytest.approx(fitted.probability(strong))
+
+
+def test_a_damaged_or_foreign_fit_is_a_one_line_error_naming_the_file(tmp_path):
+    broken = tmp_path / "answerability.json"
+    broken.write_text("{not json", encoding="utf-8")
+    with pytest.raises(TaskError) as damaged:
+        Answerability.load(broken)
+    assert str(broken) in str(damaged.value) and "\n" not in str(damaged.value)
+    broken.write_text('{"features": ["other"], "mean": [], "scale": [], "coef": [], "intercept": 0, "threshold": 0.5}')
+    with pytest.raises(TaskError, match="other signals"):
+        Answerability.load(broken)
+
+
+def test_the_shipped_fit_loads_and_has_every_signal():
+    shipped = Answerability.load(fit_path())
+    assert len(shipped.coef) == len(FEATURES) and 0.0 < shipped.threshold < 1.0
