@@ -69,6 +69,17 @@ def cmd_models_import(args) -> int:
     return EXIT_OK
 
 
+def cmd_models_recommend(args) -> int:
+    from app.core.models.registry import recommend
+
+    rec = recommend(args.cores, int(args.memory_gib * (1 << 30)) if args.memory_gib else None)
+    if args.json:
+        _print_json({"name": rec.name, "reason": rec.reason, "cores": rec.cores, "memory_bytes": rec.memory_bytes})
+    else:
+        print(f"{rec.name}: {rec.reason}")
+    return EXIT_OK
+
+
 # -- doctor ------------------------------------------------------------------------------
 def cmd_doctor(args) -> int:
     from app.core import doctor
@@ -323,6 +334,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--name", help="the name to select it by (default: from the file name)")
     imp.set_defaults(func=cmd_models_import)
+    rec = models.add_parser("recommend", help="the chat model this machine's cores and memory suit")
+    rec.add_argument("--cores", type=int, help="assume this many cores instead of this machine's")
+    rec.add_argument("--memory-gib", type=float, help="assume this much memory instead of this machine's")
+    rec.add_argument("--json", action="store_true")
+    rec.set_defaults(func=cmd_models_recommend)
 
     doctor = sub.add_parser("doctor", help="check the installation, models, keyring and privacy settings")
     doctor.add_argument("--json", action="store_true")

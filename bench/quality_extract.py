@@ -32,9 +32,9 @@ def first_json(text: str):
     return None
 
 
-def baseline(engine, text: str, schema: dict):
+def baseline(engine, text: str, schema: dict, max_tokens: int = 384):
     prompt = f"Extract {', '.join(schema['properties'])} from this text as JSON.\n\n{text}"
-    return first_json("".join(engine.stream([{"role": "user", "content": prompt}], max_tokens=384)))
+    return first_json("".join(engine.stream([{"role": "user", "content": prompt}], max_tokens=max_tokens)))
 
 
 def hearth(services, text: str, schema: dict):

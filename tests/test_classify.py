@@ -112,3 +112,23 @@ def test_cli_classify_teaches_by_example_and_keeps_the_classifier(tmp_path):
     assert again["label"] == "billing" and again["route"] == first["route"], "the taught classifier is kept"
     empty = run_cli("classify", "-", "--labels", "", input=text)
     assert empty.returncode == 1 and "Traceback" not in empty.stderr
+
+
+def test_an_edited_label_description_moves_the_zero_shot_decision(services):
+    """Zero-shot reads the labels' descriptions: the same text follows the description that fits it."""
+    text = "My new card still hasn't come in the post."
+    fits_first = classify(services, text, ["group_a", "group_b"],
+                          descriptions={"group_a": "a card that has not been delivered yet", "group_b": "currency exchange rates"})
+    fits_second = classify(services, text, ["group_a", "group_b"],
+                           descriptions={"group_a": "currency exchange rates", "group_b": "a card that has not been delivered yet"})
+    assert (fits_first.label, fits_second.label) == ("group_a", "group_b")
+    assert fits_first.route == "local"
+
+
+def test_eval_cases_can_teach(services, tmp_path):
+    """A labelled `hearth eval` file ({"input", "expected"}) is also a file of teaching examples."""
+    rows = [{"id": str(i), "task": "classify", "input": r["text"], "labels": TICKETS, "expected": r["label"]}
+            for i, r in enumerate(json.loads(line) for line in EXAMPLES.read_text().splitlines())]
+    result = classify(services, "My package was delivered to the wrong house.", TICKETS, examples=str(_write(tmp_path / "cases.jsonl", rows)),
+                      name="from-cases")
+    assert result.route == "local:taught" and result.label == "shipping"

@@ -92,3 +92,27 @@ def test_scoring_follows_the_documented_rules():
     [extract_case] = cases_mod.load([DATA / "extract.jsonl"])[:1]
     loose = {k: (v.upper() + "  " if isinstance(v, str) else v) for k, v in extract_case.expected.items()}
     assert score(extract_case, TaskResult(text="", confidence=0.5, task="extract", data=loose)).correct
+
+
+def test_the_dev_test_split_is_a_fixed_rule_of_the_id():
+    from app.core.evaluation.split import part, select
+
+    # Pinned: a change to the rule would silently move benchmark cases between dev and test.
+    assert [part(i) for i in ("sroie-test-X00016469670", "banking77-test-00003", "dynasent-r1-0098089")] == ["test", "dev", "test"]
+    cases = [{"id": f"case-{n}"} for n in range(200)]
+    dev, test = select(cases, "dev"), select(cases, "test")
+    assert len(dev) + len(test) == 200 and not {c["id"] for c in dev} & {c["id"] for c in test}
+    assert 70 < len(dev) < 130, "about half each"
+
+
+def test_auroc_and_the_escalation_curve():
+    from app.core.evaluation.ranking import auroc, best_within, escalation_curve
+
+    assert auroc([0.9, 0.8, 0.3, 0.2], [True, True, False, False]) == 1.0
+    assert auroc([0.2, 0.3, 0.8, 0.9], [True, True, False, False]) == 0.0
+    assert auroc([0.5, 0.5], [True, False]) == 0.5 and auroc([0.1, 0.9], [True, True]) is None
+    conf, local, cloud = [0.1, 0.2, 0.7, 0.9], [False, False, True, True], [True, True, False, True]
+    rows = escalation_curve(conf, local, cloud, [0.0, 0.5, 1.0])
+    assert [(r["escalated"], r["accuracy"]) for r in rows] == [(0.0, 0.5), (0.5, 1.0), (1.0, 0.75)]
+    assert rows[1]["share_of_cloud"] == round(1.0 / 0.75, 4)
+    assert best_within(rows, 0.4)["threshold"] == 0.0 and best_within(rows, 0.5)["threshold"] == 0.5

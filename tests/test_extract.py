@@ -148,3 +148,46 @@ def test_cli_extract_reads_stdin_and_names_a_bad_schema(tmp_path):
     bad.write_text('{"type": "objekt"}')
     err = run_cli("extract", "-", "--schema", str(bad), input="x")
     assert err.returncode == 1 and "JSON Schema" in err.stderr and err.stderr.count("\n") == 1
+
+
+# -- fields: labels matched by meaning, values written as the schema asks -----------------------
+RECEIPT = ("KEDAI MAJU ENTERPRISE\n(123456-X)\nNO. 12, JALAN BESAR,\n43000 KAJANG, SELANGOR\nTEL: 03-8736 1234\n"
+           "DATE: 05/01/17 10:22\nITEM\nQTY\nTEA\n2\n3.00\nSUB TOTAL\n6.00\nROUNDING\n0.00\nAMOUNT PAYABLE:\n6.00\nCASH\n10.00\nCHANGE\n4.00")
+
+
+def test_short_day_first_dates_are_detected_apart_from_the_redaction_dates():
+    assert [(m.text, m.value) for m in detectors.short_dates("on 05/01/17 and 10-03-2018")] == [("05/01/17", "2017-01-05"),
+                                                                                                ("10-03-2018", "2018-03-10")]
+    assert detectors.dates("on 05/01/17") == []  # redaction's detector does not widen
+
+
+def test_a_field_matches_the_label_that_means_it_not_a_known_label(services):
+    """No list knows 'amount payable' or a field called 'paid': the embedder matches them, the value
+    is on the line after its label, and the string field keeps the value as printed."""
+    schema = {"type": "object", "properties": {
+        "paid": {"type": "string", "description": "the final amount the customer had to pay"},
+        "shop": {"type": "string", "description": "name of the business that issued the receipt"},
+        "address": {"type": "string", "description": "the business's address, lines joined with spaces"},
+        "when": {"type": "string", "format": "date", "description": "the receipt date"},
+        "printed_date": {"type": "string", "description": "the receipt date, exactly as printed"}}}
+    _, result = run(services, RECEIPT, schema)
+    assert result.data["paid"] == "6.00" and result.data["shop"] == "KEDAI MAJU ENTERPRISE"
+    assert result.data["address"] == "NO. 12, JALAN BESAR, 43000 KAJANG, SELANGOR"
+    assert result.data["when"] == "2017-01-05" and result.data["printed_date"] == "05/01/17"
+    assert result.valid is True
+
+
+def test_every_field_has_a_confidence_in_the_result_json(services):
+    _, result = run(services, RECEIPT, {"type": "object", "properties": {"total": {"type": ["number", "null"]},
+                                                                         "email": {"type": ["string", "null"]}}})
+    out = result.as_json()
+    assert set(out["field_confidence"]) == {"total", "email"}
+    assert all(0.0 <= c <= 1.0 for c in out["field_confidence"].values())
+    assert out["data"]["email"] is None and out["field_confidence"]["email"] == 0.0  # nothing found: no confidence
+    assert out["field_confidence"]["total"] > out["field_confidence"]["email"]
+
+
+def test_european_amounts_become_numbers(services):
+    _, result = run(services, "Rechnung\nGesamtbetrag: 1.224,91 €\nMwSt: 195,57 €", {"type": "object", "properties": {
+        "gesamtbetrag": {"type": "number", "description": "the invoice total"}}})
+    assert result.data["gesamtbetrag"] == 1224.91

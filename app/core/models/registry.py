@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
@@ -290,3 +291,49 @@ def import_gguf(src: Path, name: str | None = None) -> ModelEntry:
 
 def _record(entry: ModelEntry) -> dict:
     return {"name": entry.name, "role": entry.role, "file": entry.file, "sha256": entry.sha256, "licence": entry.licence, "source": entry.source}
+
+
+# -- which chat model this machine should run ---------------------------------------------------
+LARGER_CHAT = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+# The rule: the 1.5B model only where it measured clearly better (bench/quality.py --local-model on the
+# public dev sets) and the machine has the cores and memory to answer in seconds (it has 11x the
+# default's parameters; on 2 shared cores one receipt took minutes as the stand-in cloud).
+LARGER_MIN_CORES = 8
+LARGER_MIN_MEMORY = 8 << 30
+LARGER_MEASURED_BETTER = False  # not yet shown: zero-shot classify and receipt fields no longer use the chat model
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    name: str
+    reason: str
+    cores: int
+    memory_bytes: int | None
+
+
+def machine() -> tuple[int, int | None]:
+    """Usable cores and physical memory (None where the platform does not say)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        memory = None
+    return cores, memory
+
+
+def recommend(cores: int | None = None, memory_bytes: int | None = None) -> Recommendation:
+    """The larger model when the machine has at least LARGER_MIN_CORES cores and LARGER_MIN_MEMORY
+    of memory, and only if it measured clearly better on the benchmarks; else the default."""
+    found_cores, found_memory = machine()
+    cores = cores or found_cores
+    memory_bytes = memory_bytes if memory_bytes is not None else found_memory
+    default = find(None, "chat").name
+    big_enough = cores >= LARGER_MIN_CORES and (memory_bytes or 0) >= LARGER_MIN_MEMORY
+    gib = f"{memory_bytes / (1 << 30):.0f} GiB" if memory_bytes else "unknown memory"
+    if not LARGER_MEASURED_BETTER:
+        return Recommendation(default, f"{LARGER_CHAT} has not been shown clearly better on the benchmarks (bench/quality.py --local-model); keep the default",
+                              cores, memory_bytes)
+    if big_enough:
+        return Recommendation(LARGER_CHAT, f"{cores} cores and {gib}: enough for {LARGER_CHAT}, which measured better", cores, memory_bytes)
+    return Recommendation(default, f"{cores} cores and {gib}: {LARGER_CHAT} needs at least {LARGER_MIN_CORES} cores and "
+                          f"{LARGER_MIN_MEMORY >> 30} GiB to answer in seconds", cores, memory_bytes)

@@ -30,7 +30,8 @@ def local(services, task: str, inputs: dict, cancel: threading.Event | None = No
     if task == "classify":
         from app.core.tasks.classify import classify
 
-        return classify(services, inputs["text"], inputs["labels"], examples=inputs.get("examples"), name=inputs.get("name"), cancel=cancel)
+        return classify(services, inputs["text"], inputs["labels"], descriptions=inputs.get("descriptions"), examples=inputs.get("examples"),
+                        name=inputs.get("name"), cancel=cancel)
     if task == "extract":
         from app.core.tasks.extract import extract
 

@@ -68,6 +68,24 @@ def dates(text: str) -> list[Match]:
     return _dedupe(found)
 
 
+_SHORT = re.compile(r"(?<![\d/.-])(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{2}|\d{4})(?![\d/.-])")
+
+
+def short_dates(text: str) -> list[Match]:
+    """Day-first forms dates() leaves alone, as receipts print them: 05/01/17, 10-03-18, 10-03-2018.
+    Kept apart from dates() because redaction uses that one and must not widen."""
+    found = []
+    for m in _SHORT.finditer(text):
+        if m.group("sep") != "-" and len(m.group("year")) == 4:
+            continue  # dates() reads those
+        year = int(m.group("year")) + (2000 if len(m.group("year")) == 2 else 0)
+        a, b = int(m.group("a")), int(m.group("b"))
+        day, month = (a, b) if b <= 12 else (b, a)
+        if iso := _iso(year, month, day):
+            found.append(Match("date", iso, m.start(), m.end(), m.group()))
+    return found
+
+
 def emails(text: str) -> list[Match]:
     return [Match("email", m.group().lower(), m.start(), m.end(), m.group()) for m in _EMAIL.finditer(text)]
 
@@ -96,7 +114,7 @@ def times(text: str) -> list[Match]:
     return out
 
 
-def _amount(raw: str) -> float:
+def amount(raw: str) -> float:
     raw = raw.replace(" ", "")
     # The last separator followed by exactly 1-2 digits is the decimal mark; others group thousands.
     decimal = re.search(r"[.,](\d{1,2})$", raw)
@@ -108,7 +126,7 @@ def money(text: str) -> list[Match]:
     out = []
     for m in _MONEY.finditer(text):
         mark = (m.group("pre") or m.group("post")).strip()
-        out.append(Match("money", (_amount(m.group("n1") or m.group("n2")), _SYMBOLS.get(mark, mark.upper())), m.start(), m.end(), m.group()))
+        out.append(Match("money", (amount(m.group("n1") or m.group("n2")), _SYMBOLS.get(mark, mark.upper())), m.start(), m.end(), m.group()))
     return out
 
 

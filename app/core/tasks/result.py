@@ -33,6 +33,7 @@ class TaskResult:
     data: dict | None = None  # extract: the validated JSON
     valid: bool | None = None  # extract: whether data matches the schema
     spans: dict | None = None  # extract: field -> {"start", "end", "text"} in the input, when found
+    field_confidence: dict[str, float] | None = None  # extract: field -> raw confidence, so only uncertain fields need escalating
     label: str | None = None  # classify
     scores: dict[str, float] | None = None  # classify: label -> probability
     raw_confidence: float | None = None  # the signal score before calibration
@@ -47,7 +48,7 @@ class TaskResult:
         if self.task == "ask":
             return {"answer": self.text, "citations": [asdict(c) for c in self.citations], **common}
         if self.task == "extract":
-            return {"data": self.data, "valid": self.valid, "spans": self.spans, **common}
+            return {"data": self.data, "valid": self.valid, "spans": self.spans, "field_confidence": self.field_confidence, **common}
         if self.task == "classify":
             return {"label": self.label, "scores": self.scores, **common}
         return {"text": self.text, **common}

@@ -75,9 +75,12 @@ def read_examples(path: Path, labels: list[str]) -> tuple[list[str], list[str]]:
             continue
         try:
             row = json.loads(line)
-            text, label = str(row["text"]).strip(), str(row["label"]).strip()
-        except (ValueError, KeyError, TypeError):
-            raise TaskError(f"{path} line {n}: expected a JSON object with \"text\" and \"label\"") from None
+            # {"text", "label"}, or a labelled case of `hearth eval` ({"input", "expected"})
+            text, label = str(row.get("text", row.get("input"))).strip(), str(row.get("label", row.get("expected"))).strip()
+            if "text" not in row and "input" not in row or "label" not in row and "expected" not in row:
+                raise KeyError
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise TaskError(f"{path} line {n}: expected a JSON object with \"text\" and \"label\" (or \"input\" and \"expected\")") from None
         if text:
             texts.append(text)
             found.append(label)
