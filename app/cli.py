@@ -189,22 +189,34 @@ def _run_task(args, task: str, inputs: dict) -> int:
     return EXIT_OK
 
 
+def _task_or_batch(args, task: str, inputs_for, schema: dict | None = None) -> int:
+    """One input through the task, or in batch mode (--jsonl, --csv, a FOLDER) each of many records."""
+    from app import cli_batch
+
+    if cli_batch.wanted(args):
+        return cli_batch.run(args, task, inputs_for, schema)
+    return _run_task(args, task, inputs_for(_read_input(args.source)))
+
+
 def cmd_classify(args) -> int:
-    text = _read_input(args.source)
     labels = [label.strip() for label in (args.labels or "").split(",") if label.strip()]
-    return _run_task(args, "classify", {"text": text, "labels": labels, "examples": args.examples, "name": args.name})
+    return _task_or_batch(args, "classify", lambda text: {"text": text, "labels": labels, "examples": args.examples, "name": args.name})
 
 
 def cmd_extract(args) -> int:
     from app.core.tasks.extract import load_schema
 
     schema = load_schema(args.schema)
-    return _run_task(args, "extract", {"text": _read_input(args.source), "schema": schema})
+    return _task_or_batch(args, "extract", lambda text: {"text": text, "schema": schema}, schema)
 
 
 def cmd_summarize(args) -> int:
-    text = _collection_text(args.collection) if args.collection else _read_input(args.source)
-    return _run_task(args, "summarize", {"text": text, "length": args.length, "style": args.style})
+    def inputs_for(text: str) -> dict:
+        return {"text": text, "length": args.length, "style": args.style}
+
+    if args.collection:
+        return _run_task(args, "summarize", inputs_for(_collection_text(args.collection)))
+    return _task_or_batch(args, "summarize", inputs_for)
 
 
 def _collection_text(name: str) -> str:
@@ -215,8 +227,8 @@ def _collection_text(name: str) -> str:
 
 
 def cmd_transform(args) -> int:
-    inputs = {"text": _read_input(args.source), "preset": args.preset, "instruction": args.instruction, "language": args.language}
-    return _run_task(args, "transform", inputs)
+    return _task_or_batch(args, "transform", lambda text: {"text": text, "preset": args.preset, "instruction": args.instruction,
+                                                             "language": args.language})
 
 
 # -- collections and upkeep -------------------------------------------------------------
@@ -309,6 +321,7 @@ def cmd_gui(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app import cli_batch
     from app.core.tasks.transform import PRESETS
 
     parser = argparse.ArgumentParser(prog="hearth", description="Private document answers from a small local model.")
@@ -358,34 +371,38 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true")
     ask.set_defaults(func=cmd_ask)
     summ = sub.add_parser("summarize", help="summarize a document of any length (FILE, - for stdin, or --collection)")
-    summ.add_argument("source", nargs="?")
+    summ.add_argument("source", nargs="?", help="FILE, a FOLDER (batch: each file a record), or - for stdin")
     summ.add_argument("--collection")
     summ.add_argument("--length", default="medium", choices=["short", "medium", "long"])
     summ.add_argument("--style", default="paragraph", choices=["paragraph", "bullets"])
     summ.add_argument("--json", action="store_true")
+    cli_batch.add_arguments(summ)
     summ.set_defaults(func=cmd_summarize)
 
     tra = sub.add_parser("transform", help="rewrite, translate, bullet, or turn a diff or log into a message")
-    tra.add_argument("source", nargs="?", help="FILE, or - for stdin")
+    tra.add_argument("source", nargs="?", help="FILE, a FOLDER (batch: each file a record), or - for stdin")
     how = tra.add_mutually_exclusive_group(required=True)
     how.add_argument("--instruction")
     how.add_argument("--preset", choices=list(PRESETS))
     tra.add_argument("--language", default="English", help="with --preset translate")
     tra.add_argument("--json", action="store_true")
+    cli_batch.add_arguments(tra)
     tra.set_defaults(func=cmd_transform)
 
     ext = sub.add_parser("extract", help="pull structured JSON out of a text, valid against a schema")
-    ext.add_argument("source", nargs="?", help="FILE, or - for stdin")
+    ext.add_argument("source", nargs="?", help="FILE, a FOLDER (batch: each file a record), or - for stdin")
     ext.add_argument("--schema", required=True, help="invoice, contact, meeting, action_items, or a JSON Schema file")
     ext.add_argument("--json", action="store_true")
+    cli_batch.add_arguments(ext)
     ext.set_defaults(func=cmd_extract)
 
     cls = sub.add_parser("classify", help="sort a text into one of your labels, with a probability for each")
-    cls.add_argument("source", nargs="?", help="FILE, or - for stdin")
+    cls.add_argument("source", nargs="?", help="FILE, a FOLDER (batch: each file a record), or - for stdin")
     cls.add_argument("--labels", required=True, help="comma-separated, e.g. billing,technical,account")
     cls.add_argument("--examples", help="JSONL of {\"text\",\"label\"}: teach a classifier on them (kept for next time)")
     cls.add_argument("--name", help="the name a taught classifier is kept under (default: one per label set)")
     cls.add_argument("--json", action="store_true")
+    cli_batch.add_arguments(cls)
     cls.set_defaults(func=cmd_classify)
 
     cols = sub.add_parser("collections", help="list, create, rename or delete collections")
@@ -414,10 +431,11 @@ def build_parser() -> argparse.ArgumentParser:
     wat.add_argument("folder", nargs="?", help="make --collection follow this folder")
     wat.add_argument("--collection", default="default")
     wat.set_defaults(func=cmd_watch)
-    from app import cli_cloud, cli_eval
+    from app import cli_cloud, cli_eval, cli_serve
 
     cli_cloud.add_parsers(sub)
     cli_eval.add_parsers(sub)
+    cli_serve.add_parsers(sub)
     return parser
 
 

@@ -3,11 +3,13 @@ reported, never used: escalation then stays off, and no key is ever written anyw
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
 from app.core.errors import HearthError
 
 SERVICE = "hearth"
+SERVE_SERVICE = "hearth-serve"  # the local API's token: its own service, so no provider's account can collide
 _NOTHING_STORED = ("keyring.backends.fail", "keyring.backends.null")
 _PLAIN_TEXT = ("keyrings.alt",)
 
@@ -146,6 +148,19 @@ def forget_key(provider: str) -> bool:
     except Exception as exc:  # noqa: BLE001
         raise _failed(backend, "remove the key", exc) from exc
     return True
+
+
+def serve_token(renew: bool = False) -> str:
+    """The local API's bearer token, made on first use (or on renew) and kept in the keyring."""
+    backend = _open()
+    try:
+        token = None if renew else backend.get_password(SERVE_SERVICE, "token")
+        if token is None:
+            token = "hearth-" + secrets.token_urlsafe(32)
+            backend.set_password(SERVE_SERVICE, "token", token)
+    except Exception as exc:  # noqa: BLE001 - any backend failure means no token can be trusted
+        raise _failed(backend, "keep the local API token", exc) from exc
+    return token
 
 
 def key_status(provider: str) -> dict:

@@ -48,6 +48,19 @@ def for_ask(question: str, evidence: list[str], local: TaskResult) -> CloudTask:
     return CloudTask("ask", messages, 160, None, lambda reply, loc: _like(loc, text=reply.strip()))
 
 
+def for_chat(messages: list[dict], budget: int, max_tokens: int) -> CloudTask:
+    """The caller's own conversation (the local API's plain chat): its system messages and its
+    newest turns within the budget."""
+    system = [m for m in messages if m["role"] == "system"]
+    kept, used = [], sum(len(m["content"]) for m in system) // CHARS_PER_TOKEN
+    for m in reversed([m for m in messages if m["role"] != "system"]):
+        used += len(m["content"]) // CHARS_PER_TOKEN
+        if kept and used > budget:
+            break
+        kept.insert(0, {"role": m["role"], "content": _cut(m["content"], budget)})
+    return CloudTask("chat", system + kept, max_tokens, None, lambda reply, loc: _like(loc, text=reply.strip()))
+
+
 def for_classify(text: str, labels: list[str], budget: int) -> CloudTask:
     schema = {"type": "object", "properties": {"label": {"type": "string", "enum": labels}}, "required": ["label"]}
     messages = [

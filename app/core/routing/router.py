@@ -27,6 +27,10 @@ def local(services, task: str, inputs: dict, cancel: threading.Event | None = No
         from app.core.tasks.ask import ask
 
         return (yield from ask(services, inputs["question"], inputs["collection"], cancel))
+    if task == "chat":
+        from app.core.tasks.chat import chat
+
+        return (yield from chat(services, inputs["messages"], inputs.get("max_tokens"), cancel))
     if task == "classify":
         from app.core.tasks.classify import classify
 
@@ -56,6 +60,10 @@ def cloud_request(services, task: str, inputs: dict, result: TaskResult) -> clou
 
         hits = retrieve(services, inputs["question"], inputs["collection"], services.settings.retrieval.top_k)
         return cloud_tasks.for_ask(inputs["question"], [h.text for h in hits], result)
+    if task == "chat":
+        from app.core.tasks.chat import max_tokens_for
+
+        return cloud_tasks.for_chat(inputs["messages"], budget, max_tokens_for(services.engine, inputs.get("max_tokens")))
     if task == "classify":
         return cloud_tasks.for_classify(inputs["text"], inputs["labels"], budget)
     if task == "extract":
