@@ -4,47 +4,53 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QPlainTextEdit
+from uihelpers import open_window
 
 from app.core.ingest import ingest
-from app.ui.main_window import MainWindow
 
 
 @pytest.fixture
 def window(qtbot, services):
-    w = MainWindow(services)
-    qtbot.addWidget(w)
-    w.show()
+    w = open_window(qtbot, services)
     yield w
     w.close()
 
 
+def names(window) -> list[str]:
+    model = window.library.proxy
+    return [model.index(row, 0).data() for row in range(model.rowCount())]
+
+
 def test_asking_through_the_window_streams_text_and_shows_citations(qtbot, window, services, guide_pdf):
     ingest(services, [guide_pdf], "default")
-    window.refresh_documents()
-    assert window.documents.count() == 1
-    window.question.setText("How often must the lamp be cleaned?")
+    window.library.refresh()
+    assert names(window) == ["keeper-manual.pdf"]
+    chat = window.chat
+    chat.question.setText("How often must the lamp be cleaned?")
     pieces = []
-    with qtbot.waitSignal(window.answer_finished, timeout=120_000) as finished:
-        worker = window.ask()
+    with qtbot.waitSignal(chat.answered, timeout=120_000) as finished:
+        worker = chat.ask()
         worker.yielded.connect(pieces.append)
-        assert not window.ask_button.isEnabled() and window.stop_button.isEnabled()
+        assert not chat.ask_button.isEnabled() and chat.stop_button.isEnabled()
         # The UI thread stays free while the model generates: the event loop keeps turning.
         qtbot.waitUntil(lambda: len(pieces) >= 1, timeout=120_000)
         assert worker.isRunning() or pieces
     result = finished.args[0]
     assert pieces, "text arrives through the stream before the answer is finished"
-    assert "".join(pieces).strip() == result.text == window.answer.toPlainText().strip()
+    assert "".join(pieces).strip() == result.text == chat.answer.toPlainText().strip()
     assert "Tuesday" in result.text
-    assert window.citations.count() == len(result.citations)
-    assert "p. 2" in window.citations.item(0).text()
-    qtbot.waitUntil(lambda: window.ask_button.isEnabled(), timeout=10_000)
+    assert len(chat.chips) == len(result.citations)
+    assert "p. 2" in chat.chips[0].text()
+    assert not chat.confidence.isHidden() and f"{result.confidence:.0%}" in chat.confidence.text()
+    assert chat.route.text() == "On this computer"
+    qtbot.waitUntil(lambda: chat.ask_button.isEnabled(), timeout=10_000)
 
 
 def test_dropping_files_ingests_them_and_reports_failures(qtbot, window, guide_pdf, tmp_path, monkeypatch):
     bad = tmp_path / "broken.pdf"
     bad.write_bytes(b"%PDF-1.4 nothing else")
     warnings = []
-    monkeypatch.setattr("app.ui.main_window.QMessageBox.warning", lambda *a: warnings.append(a[2]))
+    monkeypatch.setattr("app.ui.library_view.QMessageBox.warning", lambda *a: warnings.append(a[2]))
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(guide_pdf)), QUrl.fromLocalFile(str(bad))])
     pos = QPointF(window.rect().center())
@@ -53,10 +59,14 @@ def test_dropping_files_ingests_them_and_reports_failures(qtbot, window, guide_p
     assert enter.isAccepted()
     drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, drop)
-    qtbot.waitUntil(lambda: window.documents.count() == 2, timeout=120_000)
-    names = sorted(window.documents.item(i).text() for i in range(2))
-    assert names[0].startswith("broken.pdf — error") and names[1] == "keeper-manual.pdf"
-    assert warnings and "broken.pdf" in warnings[0]
+    qtbot.waitUntil(lambda: len(names(window)) == 2, timeout=120_000)
+    assert names(window) == ["broken.pdf", "keeper-manual.pdf"]
+    status = {window.library.proxy.index(r, 0).data(): window.library.proxy.index(r, 1).data() for r in range(2)}
+    assert status == {"broken.pdf": "Could not read", "keeper-manual.pdf": "Indexed"}
+    problem = window.library.proxy.index(0, 6).data()
+    assert problem and "pdf" in problem.lower()  # the error in words, in its own column
+    qtbot.waitUntil(lambda: bool(warnings), timeout=10_000)
+    assert "broken.pdf" in warnings[0]
     assert "1 indexed" in window.statusBar().currentMessage()
 
 
@@ -101,9 +111,9 @@ def test_a_followed_folder_shows_up_in_the_list(qtbot, window, tmp_path):
     folder = tmp_path / "followed"
     folder.mkdir()
     (folder / "memo.txt").write_text("The quarterly meeting moved to Thursday.")
-    window.follow_folder(folder)
-    qtbot.waitUntil(lambda: window.documents.count() == 1, timeout=60_000)
-    assert window.documents.item(0).text() == "memo.txt"
+    window.library.follow_folder(folder)
+    qtbot.waitUntil(lambda: names(window) == ["memo.txt"], timeout=60_000)
+    assert str(folder) in window.library.folder_label.text()
 
 
 @pytest.mark.parametrize("send", [True, False], ids=["send", "keep-local"])
@@ -118,22 +128,26 @@ def test_ask_me_shows_the_redacted_payload_and_sends_only_on_send(qtbot, shared_
     settings = Settings(cloud=CloudSettings(base_url=stub.base_url, model="stand-in", policy="ask", threshold=1.0, timeout_s=5))
     services = Services(settings, shared={"embedder": shared_embedder, "engine": shared_engine})
     ingest(services, [guide_pdf], "default")
-    window = MainWindow(services)
-    qtbot.addWidget(window)
-    window.question.setText("How often must the lamp be cleaned? Ask keeper.one@lighthouse.example if unsure.")
-    with qtbot.waitSignal(window.answer_finished, timeout=120_000) as finished:
-        window.ask()
-        qtbot.waitUntil(lambda: window.consent_dialog is not None and window.consent_dialog.isVisible(), timeout=120_000)
-        dialog = window.consent_dialog
+    window = open_window(qtbot, services)
+    window.chat.question.setText("How often must the lamp be cleaned? Ask keeper.one@lighthouse.example if unsure.")
+    with qtbot.waitSignal(window.chat.answered, timeout=120_000) as finished:
+        window.chat.ask()
+        qtbot.waitUntil(lambda: window.consent.dialog is not None and window.consent.dialog.isVisible(), timeout=120_000)
+        dialog = window.consent.dialog
         shown = " ".join(view.toPlainText() for view in dialog.findChildren(QPlainTextEdit))
         assert "[EMAIL_1]" in shown and "keeper.one@lighthouse.example" in shown  # the diff shows both sides
+        payload = dialog.payload_view.toHtml()
+        assert "keeper.one@lighthouse.example" not in payload and "background-color:" in payload.split("[EMAIL_1]")[0][-200:]
+        assert dialog.keep_button.isDefault() and not dialog.send_button.isDefault()
+        assert dialog.tokens > 0 and "tokens" in dialog.findChild(type(window.model_state)).text()
         (dialog.send_button if send else dialog.keep_button).click()
     result = finished.args[0]
     if send:
         [request] = stub.received
         assert "keeper.one@lighthouse.example" not in request.body.decode() and "[EMAIL_1]" in request.body.decode()
-        assert result.route == "cloud" and "keeper.one@lighthouse.example" in window.answer.toPlainText()
+        assert result.route == "cloud" and "keeper.one@lighthouse.example" in window.chat.answer.toPlainText()
         assert [r.outcome for r in Ledger().rows()] == ["sent"]
+        assert window.chat.route.text().startswith("Sent to the cloud") and f"#{result.escalation['ledger_id']}" in window.chat.route.text()
     else:
         assert stub.received == [] and result.route == "local" and result.escalation["status"] == "declined"
         assert "declined" in window.statusBar().currentMessage()

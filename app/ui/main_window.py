@@ -1,284 +1,223 @@
-"""The main window: documents on the left (drop files anywhere), ask on the right, the answer
-streaming in as it is generated, and the citations under it."""
+"""The main window: Library, Chat, Tasks, Privacy and Settings as tabs, menus with a shortcut for
+every main action, and a status bar that says what runs. The window shows at once; the store,
+the embedder and the model load on a worker, and each view starts working when its part is in."""
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QStackedWidget, QTabWidget
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
-    QMainWindow,
-    QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QSplitter,
-    QTextBrowser,
-    QVBoxLayout,
-    QWidget,
-)
+from app.core.services import Services
+from app.ui import theme
+from app.ui.chat_view import ChatView
+from app.ui.consent import ConsentBroker
+from app.ui.first_run import FirstRun
+from app.ui.library_view import LibraryView
+from app.ui.prefs import prefs
+from app.ui.privacy_view import PrivacyView
+from app.ui.settings_view import SettingsView
+from app.ui.tasks_view import TasksView
+from app.ui.workers import GeneratorWorker, Jobs
 
-from app.core.documents import supported_suffixes
-from app.core.ingest import ingest_iter
-from app.core.services import DEFAULT_COLLECTION, Services
-from app.core.routing.router import run
-from app.ui.consent import ConsentDialog
-from app.ui.workers import FolderWatcher, GeneratorWorker
+PARTS = (("library", "the document store"), ("embedder", "the embedder"), ("engine", "the language model"))
 
 
-def _where(citation) -> str:
-    return f"p. {citation.page}" if citation.page else f"lines {citation.line_start}–{citation.line_end}"
+def load_parts(services, _cancel):
+    """Open each heavy part in turn (the store first: the library needs it at once)."""
+    for name, words in PARTS:
+        yield ("loading", name, words)
+        getattr(services, name)
+        yield ("loaded", name, getattr(services, name))
 
 
 class MainWindow(QMainWindow):
-    answer_finished = Signal(object)  # TaskResult; tests and the tray wait on it
-    consent_requested = Signal(object, object)  # (Preview, reply dict): from a worker, answered on the UI thread
+    models_ready = Signal()
+    part_loaded = Signal(str)
 
-    def __init__(self, services: Services, collection: str = DEFAULT_COLLECTION) -> None:
+    def __init__(self, services: Services, load_models: bool = True) -> None:
         super().__init__()
         self.services = services
-        self.collection = collection
-        self._workers: set[GeneratorWorker] = set()
-        self._ask_worker: GeneratorWorker | None = None
-        self.consent_dialog: ConsentDialog | None = None  # open while the user decides
+        self.jobs = Jobs(self)
+        self.jobs.errored.connect(self.show_error)
         self.setWindowTitle("Hearth")
-        self.consent_requested.connect(self._ask_consent)  # queued: the dialog runs on this thread
         self.setAcceptDrops(True)
-        self.resize(1100, 700)
-        self._build()
-        self.refresh_documents()
-        self.watcher: FolderWatcher | None = None
-        self.restart_watcher()
+        self.consent = ConsentBroker(self, lambda: self.services.settings.cloud.price_per_1k)
+        self.library = LibraryView(services, self.jobs)
+        self.chat = ChatView(services, self.jobs, self.consent, self.library)
+        self.tasks = TasksView(services, self.jobs, self.consent, self.library)
+        self.privacy = PrivacyView(services, self.jobs)
+        self.settings_view = SettingsView(services, self.jobs)
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Hearth views")
+        for view, title in ((self.library, "Library"), (self.chat, "Chat"), (self.tasks, "Tasks"),
+                            (self.privacy, "Privacy"), (self.settings_view, "Settings")):
+            self.tabs.addTab(view, title)
+        self.first_run = FirstRun()
+        self.first_run.add_folder.connect(self._first_folder)
+        self.first_run.dismissed.connect(self._first_run_done)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.tabs)
+        self.stack.addWidget(self.first_run)
+        self.setCentralWidget(self.stack)
+        self._wire()
+        self._menus()
+        self.model_state = QLabel("")
+        self.model_state.setAccessibleName("Model loading state")
+        self.statusBar().addPermanentWidget(self.model_state)
+        self.statusBar().showMessage("Everything stays on this computer unless you allow otherwise in Privacy.")
         if services.settings.warning:
             self.statusBar().showMessage(services.settings.warning)
+        self._restore()
+        self.loader: GeneratorWorker | None = None
+        if load_models:
+            self.load_models()
 
-    # -- layout --------------------------------------------------------------------------
-    def _build(self) -> None:
-        left = QWidget()
-        left_box = QVBoxLayout(left)
-        left_box.addWidget(QLabel("<b>Documents</b>"))
-        self.documents = QListWidget()
-        self.documents.setObjectName("documents")
-        left_box.addWidget(self.documents)
-        self.add_button = QPushButton("Add files…")
-        self.add_button.clicked.connect(self._choose_files)
-        self.follow_button = QPushButton("Follow a folder…")
-        self.follow_button.setToolTip("New, changed and deleted files in the folder are picked up while Hearth runs")
-        self.follow_button.clicked.connect(self._choose_folder)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.add_button)
-        buttons.addWidget(self.follow_button)
-        left_box.addLayout(buttons)
-        self.ingest_progress = QProgressBar()
-        self.ingest_progress.setVisible(False)
-        left_box.addWidget(self.ingest_progress)
-        hint = QLabel("Drop files or folders anywhere on this window: PDF, Word, text, Markdown, HTML, CSV, JSON, logs and code.")
-        hint.setWordWrap(True)
-        hint.setStyleSheet("color: gray")
-        left_box.addWidget(hint)
+    # -- start-up ------------------------------------------------------------------------
+    def _restore(self) -> None:
+        p = prefs()
+        theme.apply(str(p.value("theme", "system")))
+        if not self.restoreGeometry(p.value("geometry", b"")):
+            self.resize(1180, 760)
+        if not p.value("first_run_done", False, type=bool):
+            self.stack.setCurrentWidget(self.first_run)
 
-        right = QWidget()
-        right_box = QVBoxLayout(right)
-        ask_row = QHBoxLayout()
-        self.question = QLineEdit()
-        self.question.setObjectName("question")
-        self.question.setPlaceholderText("Ask a question about your documents…")
-        self.question.returnPressed.connect(self.ask)
-        self.ask_button = QPushButton("Ask")
-        self.ask_button.clicked.connect(self.ask)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setEnabled(False)
-        self.stop_button.clicked.connect(self.stop)
-        ask_row.addWidget(self.question, 1)
-        ask_row.addWidget(self.ask_button)
-        ask_row.addWidget(self.stop_button)
-        right_box.addLayout(ask_row)
-        self.answer = QTextBrowser()
-        self.answer.setObjectName("answer")
-        self.answer.setPlaceholderText("The answer appears here as it is written, with its sources below.")
-        right_box.addWidget(self.answer, 3)
-        self.confidence = QLabel("")
-        right_box.addWidget(self.confidence)
-        right_box.addWidget(QLabel("<b>Sources</b>"))
-        self.citations = QListWidget()
-        self.citations.setObjectName("citations")
-        self.citations.setWordWrap(True)
-        right_box.addWidget(self.citations, 2)
+    def load_models(self) -> GeneratorWorker:
+        self.model_state.setText("Loading…")
+        self.loader = GeneratorWorker(lambda cancel: load_parts(self.services, cancel))
+        self.loader.yielded.connect(self._on_part)
+        self.loader.finished_with.connect(lambda _r: self._models_loaded())
+        return self.jobs.start(self.loader)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setSizes([320, 780])
-        self.setCentralWidget(splitter)
-        self.statusBar().showMessage("Ready. Everything stays on this computer.")
+    def _on_part(self, event) -> None:
+        state, name, detail = event
+        if state == "loading":
+            self.model_state.setText(f"Loading {detail}…")
+            return
+        if name == "library":
+            self.library.attach(detail)
+            self.chat.refresh_collections()
+        self.part_loaded.emit(name)
 
-    # -- background jobs -----------------------------------------------------------------
-    def _start(self, worker: GeneratorWorker) -> GeneratorWorker:
-        self._workers.add(worker)
-        worker.finished.connect(lambda w=worker: self._workers.discard(w))
-        worker.errored.connect(self._show_error)
-        worker.start()
-        return worker
+    def _models_loaded(self) -> None:
+        self.model_state.setText("Models ready")
+        self.models_ready.emit()
 
-    def _show_error(self, message: str) -> None:
+    def _first_folder(self, folder) -> None:
+        self._first_run_done()
+        if self.library.ready():
+            self.library.follow_folder(folder)
+        else:
+            self.part_loaded.connect(lambda name: name == "library" and self.library.follow_folder(folder))
+
+    def _first_run_done(self) -> None:
+        prefs().setValue("first_run_done", True)
+        self.stack.setCurrentWidget(self.tabs)
+
+    # -- wiring --------------------------------------------------------------------------
+    def _wire(self) -> None:
+        for view in (self.library, self.chat, self.tasks, self.privacy, self.settings_view):
+            view.status.connect(self.statusBar().showMessage)
+        self.library.documents_changed.connect(self.chat.refresh_collections)
+        self.library.documents_changed.connect(self.tasks.refresh_documents)
+        self.chat.answered.connect(self.privacy.refresh)
+        self.tasks.finished.connect(lambda _r: self.privacy.refresh())
+        self.settings_view.theme_changed.connect(self._theme_changed)
+
+    def _theme_changed(self, name: str) -> None:
+        theme.apply(name)
+        prefs().setValue("theme", name)
+
+    def _action(self, menu, text: str, shortcut, slot, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        self.addAction(action)
+        return action
+
+    def _menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "Add &files…", QKeySequence.StandardKey.Open, self.library.choose_files, "Add documents to the collection")
+        self._action(file, "Add f&older…", "Ctrl+Shift+O", self.library.choose_folder, "Add every readable file in a folder")
+        self._action(file, "Follow a folder…", "Ctrl+Shift+F", self.library.choose_follow_folder)
+        self._action(file, "Cancel adding documents", "Ctrl+.", self.library.cancel_ingest)
+        file.addSeparator()
+        self._action(file, "&Export conversation as Markdown…", "Ctrl+E", self.chat.export_conversation)
+        file.addSeparator()
+        self._action(file, "&Quit", "Ctrl+Q", self.close)
+        docs = bar.addMenu("&Documents")
+        self._action(docs, "&Remove selected", QKeySequence.StandardKey.Delete, self.library.remove_selected)
+        self._action(docs, "Re-&index selected", "F5", self.library.reindex_selected)
+        self._action(docs, "&Open selected", "Ctrl+Return", self.library.open_selected)
+        self._action(docs, "Show in &folder", "Ctrl+Shift+R", self.library.reveal_selected)
+        self._action(docs, "&New collection…", "Ctrl+Shift+N", self.library.create_collection)
+        chat = bar.addMenu("&Chat")
+        self._action(chat, "&New conversation", QKeySequence.StandardKey.New, self.chat.new_conversation)
+        self._action(chat, "&Ask", "Ctrl+K", self._focus_question)
+        self._action(chat, "&Stop", "Esc", self.stop_all_answers)
+        self._action(chat, "Re&name conversation…", "F2", self.chat.rename_conversation)
+        self._action(chat, "&Delete conversation", "Ctrl+Shift+Delete", self.chat.delete_conversation)
+        view = bar.addMenu("&View")
+        for n, title in enumerate(("Library", "Chat", "Tasks", "Privacy", "Settings"), start=1):
+            self._action(view, title, f"Ctrl+{n}", lambda n=n: self.show_view(n - 1))
+        view.addSeparator()
+        for name in theme.THEMES:
+            self._action(view, f"{name.title()} theme", None, lambda name=name: self.settings_view.set_theme(name))
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "What stays on this computer", "F1", lambda: self.stack.setCurrentWidget(self.first_run))
+
+    def show_view(self, index: int) -> None:
+        self.stack.setCurrentWidget(self.tabs)
+        self.tabs.setCurrentIndex(index)
+
+    def _focus_question(self) -> None:
+        self.show_view(1)
+        self.chat.question.setFocus()
+
+    def stop_all_answers(self) -> None:
+        self.chat.stop()
+        self.tasks.stop()
+
+    # -- the old single-view API, used by the tray and app.run ------------------------------
+    def ingest_files(self, files: list[str]) -> GeneratorWorker | None:
+        return self.library.ingest_files(files)
+
+    def show_error(self, message: str) -> None:
         self.statusBar().showMessage(f"Error: {message}")
-        self._set_asking(False)
 
-    # -- documents -----------------------------------------------------------------------
-    def refresh_documents(self) -> None:
-        self.documents.clear()
-        for record in self.services.library.documents(self.collection):
-            item = QListWidgetItem(record.name if record.status == "indexed" else f"{record.name} — {record.status}")
-            detail = f"{record.pages} pages, {record.chunks} chunks" if record.status == "indexed" else record.error or record.status
-            item.setToolTip(f"{record.path}\n{detail}")
-            self.documents.addItem(item)
-
-    def _choose_files(self) -> None:
-        patterns = " ".join(f"*{suffix}" for suffix in supported_suffixes())
-        files, _ = QFileDialog.getOpenFileNames(self, "Add documents", str(Path.home()), f"Documents ({patterns})")
-        if files:
-            self.ingest_files(files)
-
-    def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Follow a folder", str(Path.home()))
-        if folder:
-            self.follow_folder(Path(folder))
-
-    def follow_folder(self, folder: Path) -> None:
-        self.services.library.follow_folder(self.collection, folder)
-        self.statusBar().showMessage(f"Following {folder}")
-        self.restart_watcher()
-
-    def restart_watcher(self) -> None:
-        if self.watcher is not None:
-            self.watcher.stop()
-        self.watcher = FolderWatcher(self.services)
-        self.watcher.changed.connect(lambda _name: self.refresh_documents())
-        self.watcher.start()
-
-    def ingest_files(self, files: list[str]) -> GeneratorWorker:
-        paths = [Path(f) for f in files]
-        self.ingest_progress.setRange(0, 0)
-        self.ingest_progress.setVisible(True)
-
-        worker = GeneratorWorker(lambda _cancel: ingest_iter(self.services, paths, self.collection))
-        worker.yielded.connect(self._on_ingest_progress)
-        worker.finished_with.connect(self._on_ingest_done)
-        return self._start(worker)
-
-    def _on_ingest_progress(self, progress) -> None:
-        self.ingest_progress.setRange(0, progress.total)
-        self.ingest_progress.setValue(progress.done)
-        if progress.outcome is None:
-            self.statusBar().showMessage(f"Reading {Path(progress.file).name}…")
-
-    def _on_ingest_done(self, report) -> None:
-        self.ingest_progress.setVisible(False)
-        data = report.as_json()
-        failed = [f for f in report.files if f.status not in ("indexed", "unchanged")]
-        message = f"{data['indexed']} indexed, {data['unchanged']} unchanged, {data['errors']} failed"
-        self.statusBar().showMessage(message)
-        self.refresh_documents()
-        if failed:
-            QMessageBox.warning(self, "Some files were not added", "\n".join(f"{Path(f.path).name}: {f.error}" for f in failed))
-
+    # -- drag and drop -------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if files:
-            event.acceptProposedAction()
-            self.ingest_files(files)
-
-    # -- asking --------------------------------------------------------------------------
-    def _set_asking(self, asking: bool) -> None:
-        self.ask_button.setEnabled(not asking)
-        self.stop_button.setEnabled(asking)
-
-    def ask(self) -> GeneratorWorker | None:
-        question = self.question.text().strip()
-        if not question or self._ask_worker is not None:
-            return None
-        self.answer.clear()
-        self.citations.clear()
-        self.confidence.setText("")
-        self._set_asking(True)
-        self.statusBar().showMessage("Thinking… (the first question loads the model)")
-        inputs = {"question": question, "collection": self.collection}
-        worker = GeneratorWorker(lambda cancel: run(self.services, "ask", inputs, consent=self._consent_from_worker, cancel=cancel))
-        worker.yielded.connect(self._on_token)
-        worker.finished_with.connect(self._on_answer)
-        worker.cancelled.connect(lambda: self.statusBar().showMessage("Stopped."))
-        worker.finished.connect(self._ask_done)
-        self._ask_worker = worker
-        return self._start(worker)
-
-    def _consent_from_worker(self, preview) -> bool:
-        """Runs on the ask worker: wait for the user, but give up (send nothing) if the ask is stopped."""
-        worker, reply = self._ask_worker, {"done": threading.Event(), "send": False}
-        self.consent_requested.emit(preview, reply)
-        while not reply["done"].wait(0.1):
-            if worker is None or worker.cancel_event.is_set():
-                return False
-        return reply["send"]
-
-    def _ask_consent(self, preview, reply: dict) -> None:
-        dialog = self.consent_dialog = ConsentDialog(preview, self)
-
-        def decided(code: int) -> None:
-            reply["send"] = code == ConsentDialog.DialogCode.Accepted
-            self.consent_dialog = None
-            reply["done"].set()
-            dialog.deleteLater()
-
-        dialog.finished.connect(decided)
-        dialog.open()  # window-modal without a nested event loop: the window keeps painting
-
-    def stop(self) -> None:
-        if self._ask_worker is not None:
-            self._ask_worker.cancel()
-
-    def _ask_done(self) -> None:
-        self._ask_worker = None
-        self._set_asking(False)
-
-    def _on_token(self, text: str) -> None:
-        cursor = self.answer.textCursor()
-        cursor.movePosition(cursor.MoveOperation.End)
-        cursor.insertText(text)
-        self.answer.setTextCursor(cursor)
-
-    def _on_answer(self, result) -> None:
-        for n, c in enumerate(result.citations, start=1):
-            item = QListWidgetItem(f"[{n}] {c.file}, {_where(c)} — “{c.quote}”")
-            item.setToolTip(f"{c.path}\nsimilarity {c.score:.2f}")
-            self.citations.addItem(item)
-        escalation = result.escalation or {}
-        if result.route == "cloud":
-            self.answer.setPlainText(result.text)  # the local draft streamed first; the cloud's answer replaces it
-            self.confidence.setText(f"Local confidence {result.confidence:.0%} · answered by the cloud model, "
-                                    f"sent redacted (ledger #{escalation.get('ledger_id')})")
+        if not files:
+            return
+        event.acceptProposedAction()
+        if self.tabs.currentWidget() is self.tasks:
+            self.tasks.add_files(files)  # dropped on the task panel: files to run the task on
         else:
-            self.confidence.setText(f"Confidence {result.confidence:.0%} · answered on this computer")
-        note = f"; cloud {escalation['status']}: {escalation['detail']}" if escalation.get("status") in ("declined", "failed") else ""
-        self.statusBar().showMessage(f"Answered in {result.timings.get('total_s', 0):.1f}s{note}")
-        self.answer_finished.emit(result)
+            self.library.ingest_files(files)
 
     # -- shutdown ------------------------------------------------------------------------
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if self.watcher is not None:
-            self.watcher.stop()
-        for worker in list(self._workers):
-            worker.cancel()
-            worker.wait()
-        super().closeEvent(event)
+    def confirm_quit(self) -> bool:
+        answer = QMessageBox.question(self, "Quit Hearth?", "Work is still running (adding documents or answering). "
+                                      "Quit anyway? Files added so far are kept.")
+        return answer == QMessageBox.StandardButton.Yes
 
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self.jobs.busy(besides=self.loader) and not self.confirm_quit():
+            event.ignore()
+            return
+        prefs().setValue("geometry", self.saveGeometry())
+        self.library.stop_watcher()
+        self.jobs.stop_all()
+        self.chat.close_store()
+        self.tasks.close_store()
+        self.privacy.close_store()
+        super().closeEvent(event)

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Generator
 from typing import Any
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 
 log = logging.getLogger(__name__)
 
@@ -73,3 +73,37 @@ class FolderWatcher(QThread):
     def stop(self) -> None:
         self._stop.set()
         self.wait()
+
+
+class Jobs(QObject):
+    """The window's running workers: each started here, tracked until it ends, and cancelled
+    and waited for at quit (a QThread still running at exit aborts the process)."""
+
+    errored = Signal(str)
+    changed = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._running: set[GeneratorWorker] = set()
+
+    def start(self, worker: GeneratorWorker) -> GeneratorWorker:
+        self._running.add(worker)
+        worker.finished.connect(lambda w=worker: self._done(w))
+        worker.errored.connect(self.errored)
+        worker.start()
+        self.changed.emit()
+        return worker
+
+    def _done(self, worker: GeneratorWorker) -> None:
+        self._running.discard(worker)
+        self.changed.emit()
+
+    def busy(self, besides: GeneratorWorker | None = None) -> bool:
+        """Some job other than `besides` (say, the model loading) is running."""
+        return any(w.isRunning() for w in self._running if w is not besides)
+
+    def stop_all(self) -> None:
+        for worker in list(self._running):
+            worker.cancel()
+        for worker in list(self._running):
+            worker.wait()

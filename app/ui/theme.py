@@ -1,0 +1,47 @@
+"""System, light or dark: the Fusion style with an explicit palette, so the look is the same on
+every desktop and a dark theme works where the platform offers none."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+THEMES = ("system", "light", "dark")
+_R = QPalette.ColorRole
+_DARK = {_R.Window: "#2b2d31", _R.WindowText: "#e8e8e8", _R.Base: "#1f2023", _R.AlternateBase: "#2f3136",
+         _R.ToolTipBase: "#3a3c42", _R.ToolTipText: "#f0f0f0", _R.Text: "#e8e8e8", _R.Button: "#35373c",
+         _R.ButtonText: "#e8e8e8", _R.BrightText: "#ff6b6b", _R.Highlight: "#4c8bf5", _R.HighlightedText: "#ffffff",
+         _R.Link: "#8ab4f8", _R.PlaceholderText: "#9a9ca3", _R.Mid: "#44464c", _R.Midlight: "#3c3e44", _R.Dark: "#18191b"}
+_LIGHT = {_R.Window: "#f4f4f5", _R.WindowText: "#1d1d1f", _R.Base: "#ffffff", _R.AlternateBase: "#f0f1f3",
+          _R.ToolTipBase: "#ffffdc", _R.ToolTipText: "#1d1d1f", _R.Text: "#1d1d1f", _R.Button: "#e9e9ec",
+          _R.ButtonText: "#1d1d1f", _R.BrightText: "#c62828", _R.Highlight: "#2f6fdb", _R.HighlightedText: "#ffffff",
+          _R.Link: "#1a56c4", _R.PlaceholderText: "#7a7a80", _R.Mid: "#c8c8cc", _R.Midlight: "#dcdce0", _R.Dark: "#a0a0a6"}
+_system_palette: QPalette | None = None
+
+
+def apply(theme: str) -> None:
+    global _system_palette
+    app = QApplication.instance()
+    if _system_palette is None:
+        _system_palette = QPalette(app.palette())
+    app.setStyle("Fusion")
+    if theme == "system":
+        app.setPalette(_system_palette)
+        return
+    palette = QPalette()
+    for role, color in (_DARK if theme == "dark" else _LIGHT).items():
+        palette.setColor(role, QColor(color))
+    palette.setColor(QPalette.ColorGroup.Disabled, _R.Text, QColor("#7a7a80"))
+    palette.setColor(QPalette.ColorGroup.Disabled, _R.ButtonText, QColor("#7a7a80"))
+    app.setPalette(palette)
+
+
+def is_dark() -> bool:
+    return QGuiApplication.palette().color(_R.Window).lightness() < 128
+
+
+def highlight_color(alpha: int = 110) -> QColor:
+    """The marker colour for cited words and lines, readable on either theme."""
+    color = QColor("#ffd54f") if not is_dark() else QColor("#b08900")
+    color.setAlpha(alpha)
+    return color
