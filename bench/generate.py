@@ -1,6 +1,6 @@
 """Generation speed: Hearth's LocalEngine.stream against raw llama-cpp-python, same run.
 
-    .venv/bin/python bench/generate.py [--rounds 7] [--max-tokens 96]
+    .venv/bin/python bench/generate.py [--rounds 7] [--max-tokens 96] [--against-native]
 
 Both load the same GGUF with the same n_ctx, n_threads, n_batch; both get the same prompt text
 (the chat template rendered once by Hearth; raw llama-cpp-python gets it through
@@ -12,6 +12,12 @@ tokens/s ((pieces - 1) / (last piece - first piece), as the consumer sees them),
 the ratio of medians, and the median of the per-round ratios, which pairs runs made seconds apart and so
 cancels most of the machine's drift.
 
+With --against-native, first the portable llama.cpp library Hearth installs (scripts/llama-wheel.sh)
+against a -march=native build of the same llama-cpp-python version on this machine: prompt
+processing and generation tokens/s, raw llama-cpp-python in child processes that alternate, the
+native one loaded through LLAMA_CPP_LIB_PATH. The native build is made once for this comparison
+(cached under ~/.cache/hearth/bench-native) and never installed (goal: portable/native >= 0.95).
+
 Then the prefix cache: TTFT for a question on document A (uncached), a question on document B,
 and the same question on A again, which must come back from the RAM cache (goal: <= 30%). The check is
 repeated; the first repetition also pays for first-touch allocation of the cache's memory, so both the
@@ -21,10 +27,13 @@ first and the median are printed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -76,12 +85,107 @@ def rate(first: float, last: float, _end: float, pieces: int) -> float:
     return (pieces - 1) / (last - first) if pieces > 1 and last > first else 0.0
 
 
+NATIVE_HOUSE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hearth" / "bench-native"
+# The builds to compare against: llama-cpp-python's default (-march=native), and every instruction
+# set such a build uses on a current Xeon but AMX (-march=native itself cannot be told to leave AMX
+# out: ggml adds it after any CFLAGS), the fastest build that runs where the AMX path crashes.
+NATIVE_BUILDS = {"native": "", "native-no-amx": "-DGGML_NATIVE=OFF -DGGML_AVX_VNNI=ON -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON "
+                                                "-DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON"}
+
+
+def native_lib_dir(name: str) -> Path:
+    """The lib folder of a -march=native build of the pinned llama-cpp-python, built once."""
+    house = NATIVE_HOUSE if name == "native" else NATIVE_HOUSE.with_name(f"bench-{name}")
+    lib = house / "lib"
+    if not (lib / "libllama.so").exists():
+        wheels = sorted(house.glob("llama_cpp_python-*.whl"))
+        if not wheels:
+            version = next(line.split("==")[1] for line in (REPO / "requirements.lock").read_text().splitlines()
+                           if line.startswith("llama_cpp_python=="))
+            print(f"building llama-cpp-python {version} as {name} for the comparison (several minutes)", flush=True)
+            env = {**os.environ, "CMAKE_ARGS": NATIVE_BUILDS[name]}
+            subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-cache-dir", "--no-binary",
+                            "llama-cpp-python", f"llama_cpp_python=={version}", "-w", str(house)], check=True, env=env)
+            wheels = sorted(house.glob("llama_cpp_python-*.whl"))
+        lib.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(wheels[0]) as whl:
+            for member in whl.namelist():
+                if member.startswith("llama_cpp/lib/") and not member.endswith("/"):
+                    (lib / Path(member).name).write_bytes(whl.read(member))
+    return lib
+
+
+def library_child(rounds: int, max_tokens: int) -> None:
+    """Prompt-processing and generation tokens/s of whatever llama.cpp library this process loads."""
+    import llama_cpp
+    from llama_cpp import Llama
+
+    from app.core.llm.local import default_threads
+    from app.core.models import chat_model_path
+
+    llm = Llama(model_path=str(chat_model_path()), n_ctx=2048, n_threads=default_threads(), n_batch=512, verbose=False)
+    pp, tg = [], []
+    for r in range(rounds):
+        tokens = llm.tokenize(f"Round {r} note {time.time_ns()}.\n{DOC}\nQuestion: how do I clean the filter?".encode())
+        llm.reset()
+        started = time.perf_counter()
+        llm.eval(tokens)
+        pp.append(len(tokens) / (time.perf_counter() - started))
+        stream = llm.create_completion(tokens, max_tokens=max_tokens, temperature=0.0, repeat_penalty=1.0, stream=True)
+        tg.append(rate(*consume(c for c in stream if c["choices"][0]["text"])))
+    print(json.dumps({"pp": pp, "tg": tg, "prompt_tokens": len(tokens), "system_info": llama_cpp.llama_print_system_info().decode()}))
+
+
+def compare_native(pairs: int, max_tokens: int) -> None:
+    libs = {"portable": None, **{name: native_lib_dir(name) for name in NATIVE_BUILDS}}
+    runs: dict[str, dict[str, list[float]]] = {name: {"pp": [], "tg": []} for name in libs}
+    info, dead = {}, {}
+    for i in range(pairs):
+        order = list(libs) if i % 2 == 0 else list(libs)[::-1]
+        for name in order:
+            if name in dead:
+                continue
+            env = {k: v for k, v in os.environ.items() if k != "LLAMA_CPP_LIB_PATH"}
+            if libs[name] is not None:
+                env["LLAMA_CPP_LIB_PATH"] = str(libs[name])
+            out = subprocess.run([sys.executable, __file__, "--library-child", "3", "--max-tokens", str(max_tokens)],
+                                 capture_output=True, text=True, env=env)
+            if out.returncode != 0:
+                signal = {-4: " (SIGILL, illegal instruction)", -11: " (SIGSEGV)"}.get(out.returncode, "")
+                dead[name] = f"died on the first batched prompt: exit {out.returncode}{signal}"
+                if name == "portable":
+                    raise SystemExit(f"portable library {dead[name]}: {out.stderr[-500:]}")
+                continue
+            report = json.loads(out.stdout.strip().splitlines()[-1])
+            info[name] = report["system_info"].strip()
+            for key in ("pp", "tg"):
+                runs[name][key] += report[key]
+    for name in libs:
+        print(f"{name:14s} library: {dead.get(name) or info[name]}")
+    for key, label in (("pp", "prompt processing"), ("tg", "generation")):
+        p = statistics.median(runs["portable"][key])
+        line = f"{label:17s} portable {p:7.1f} tok/s"
+        for name in libs:
+            if name != "portable" and name not in dead:
+                n = statistics.median(runs[name][key])
+                line += f"   {name} {n:7.1f} tok/s, portable/{name} {p / n:.2f}"
+        print(f"{line}   ({len(runs['portable'][key])} runs each; goal >= 0.95)")
+    print(f"load average {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--max-tokens", type=int, default=96)
     parser.add_argument("--cache-checks", type=int, default=3)
+    parser.add_argument("--against-native", type=int, nargs="?", const=4, default=0, metavar="PAIRS",
+                        help="first compare the portable library with a -march=native build (PAIRS alternating child runs)")
+    parser.add_argument("--library-child", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.library_child:
+        return library_child(args.library_child, args.max_tokens)
+    if args.against_native:
+        compare_native(args.against_native, args.max_tokens)
     from llama_cpp import Llama
 
     from app.core.llm.local import LocalEngine, default_threads
