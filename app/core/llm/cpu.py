@@ -32,7 +32,8 @@ class LibraryReport:
 
     @property
     def in_use(self) -> list[str]:
-        return [name for name, on in self.features.items() if on]
+        """The instruction sets compiled in (not build options such as OPENMP or REPACK)."""
+        return [name for name, on in self.features.items() if on and name in _CPUINFO_FLAG]
 
 
 def parse_system_info(text: str) -> dict[str, bool]:
