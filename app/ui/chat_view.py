@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
-    QSplitter,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -30,7 +29,7 @@ from app.core.activity import Activity
 from app.core.conversations import Conversations, Message, title_from, where
 from app.core.tasks.result import Citation
 from app.ui.consent import ConsentBroker
-from app.ui.library_view import button
+from app.ui.library_view import button, fill_with_panes
 from app.ui.source_viewer import Place, SourceViewer
 from app.ui.workers import GeneratorWorker, Jobs
 
@@ -168,14 +167,7 @@ class ChatView(QWidget):
         ask_row.addWidget(self.stop_button)
         box.addLayout(ask_row)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(side)
-        splitter.addWidget(main)
-        splitter.setSizes([250, 850])
-        splitter.setChildrenCollapsible(False)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(splitter)
+        fill_with_panes(self, side, main, [250, 850])
         self.setTabOrder(self.question, self.ask_button)
         self.setTabOrder(self.ask_button, self.stop_button)
 

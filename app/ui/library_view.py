@@ -53,6 +53,18 @@ def button(text: str, tip: str, slot, name: str | None = None) -> QPushButton:
     return b
 
 
+def fill_with_panes(view: QWidget, left: QWidget, right: QWidget, sizes: list[int]) -> None:
+    """Every main view's layout: two panes side by side that the user can resize but not collapse."""
+    splitter = QSplitter(Qt.Orientation.Horizontal)
+    splitter.addWidget(left)
+    splitter.addWidget(right)
+    splitter.setSizes(sizes)
+    splitter.setChildrenCollapsible(False)
+    outer = QVBoxLayout(view)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(splitter)
+
+
 class IngestPanel(QWidget):
     """Overall progress with an ETA and Cancel, and one row per file of the batch."""
 
@@ -211,14 +223,7 @@ class LibraryView(QWidget):
         self.panel.hide()
         box.addWidget(self.panel)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(side)
-        splitter.addWidget(main)
-        splitter.setSizes([240, 860])
-        splitter.setChildrenCollapsible(False)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(splitter)
+        fill_with_panes(self, side, main, [240, 860])
         self.setTabOrder(self.collections, self.new_button)
         self.setTabOrder(self.follow_button, self.add_button)
         self.setTabOrder(self.filter, self.table)

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
-    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -36,7 +35,7 @@ from app.core.llm.cloud import CloudClient
 from app.core.privacy.redaction import load_names
 from app.core.routing.escalation import names_file
 from app.core.settings import CloudSettings, TaskCloudPolicy
-from app.ui.library_view import button
+from app.ui.library_view import button, fill_with_panes
 from app.ui.workers import GeneratorWorker, Jobs
 
 POLICIES = ("never", "ask", "auto")
@@ -254,14 +253,7 @@ class PrivacyView(QWidget):
         self.payload.setPlaceholderText("Select a row to see the exact payload that was sent.")
         lbox.addWidget(self.payload, 2)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(scroll)
-        splitter.addWidget(ledger_box)
-        splitter.setSizes([560, 620])
-        splitter.setChildrenCollapsible(False)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(splitter)
+        fill_with_panes(self, scroll, ledger_box, [560, 620])
 
     # -- settings ------------------------------------------------------------------------
     def load(self) -> None:

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QProgressBar,
-    QSplitter,
     QStackedWidget,
     QTableView,
     QTabWidget,
@@ -42,7 +41,7 @@ from app.core.tasks.summarize import LENGTHS, STYLES
 from app.core.tasks.transform import PRESETS
 from app.ui.consent import ConsentBroker
 from app.ui.extraction_model import ExtractionModel, ExtractionRow
-from app.ui.library_view import LibraryView, button
+from app.ui.library_view import LibraryView, button, fill_with_panes
 from app.ui.source_viewer import Place, SourceViewer
 from app.ui.workers import GeneratorWorker, Jobs
 
@@ -146,14 +145,7 @@ class TasksView(QWidget):
         self.results_stack.addWidget(table_box)
         rbox.addWidget(self.results_stack, 1)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(inputs)
-        splitter.addWidget(right)
-        splitter.setSizes([330, 770])
-        splitter.setChildrenCollapsible(False)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(splitter)
+        fill_with_panes(self, inputs, right, [330, 770])
 
     def _combo(self, items, name: str) -> QComboBox:
         combo = QComboBox()
