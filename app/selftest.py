@@ -79,7 +79,7 @@ def _selftest(model: str | None) -> str:
 
         sample = resource_path(*SAMPLE)
         settings = load()
-        engine = LocalEngine(chat, n_ctx=settings.n_ctx, n_threads=settings.n_threads)
+        engine = LocalEngine(chat, n_ctx=settings.n_ctx, n_threads=settings.n_threads, n_gpu_layers=settings.n_gpu_layers)
         services = Services(settings, shared={"engine": engine})
         try:
             outcome = ingest(services, [sample], COLLECTION).files[0]

@@ -128,9 +128,11 @@ def test_settings_import_verify_and_reload_the_model_in_the_background(qtbot, wi
     qtbot.waitUntil(lambda: "verified, sha256 matches" in view.model_status.text(), timeout=10_000)
     old = services.engine
     view.n_ctx.setValue(1024)
+    view.gpu_layers.setValue(0)  # CPU only; on this CPU-only build it changes nothing but the setting
     with qtbot.waitSignal(view.reloaded, timeout=180_000) as done:
         view.apply_button.click()
         assert "Reloading the model in the background" in view.model_status.text()
     assert done.args == [True]
-    assert services.engine is not old and services.engine.n_ctx == 1024
-    assert settings_mod.load().chat_model == "tiny-copy" and settings_mod.load().n_ctx == 1024
+    assert services.engine is not old and services.engine.n_ctx == 1024 and services.engine.n_gpu_layers == 0
+    saved = settings_mod.load()
+    assert (saved.chat_model, saved.n_ctx, saved.n_gpu_layers) == ("tiny-copy", 1024, 0)

@@ -6,15 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from app.core.tasks import summarize as summarize_mod
-from app.core.tasks.common import prompt_budget
 
 
 def summary_parts(services, text: str, length: str = "medium") -> int:
-    """The number of parts summarize() maps over, by its own rule (see summarize.summarize)."""
-    engine = services.engine
-    count, max_tokens = summarize_mod.LENGTHS[length]
-    budget = min(700, prompt_budget(engine, max_tokens, summarize_mod.SYSTEM))
-    return max(1, len(summarize_mod._parts(text, count if engine.count_tokens(text) > budget else 1)))  # noqa: SLF001
+    """The number of parts summarize() maps over, by its own rule."""
+    return max(1, len(summarize_mod.plan(services.engine, text, length)))
 
 
 class _ReportingEngine:

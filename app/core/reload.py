@@ -7,7 +7,7 @@ from __future__ import annotations
 from app.core import settings as settings_mod
 from app.core.settings import Settings
 
-ENGINE_FIELDS = ("chat_model", "n_ctx", "n_threads")
+ENGINE_FIELDS = ("chat_model", "n_ctx", "n_threads", "n_gpu_layers")
 
 
 def needs_reload(old: Settings, new: Settings) -> bool:
@@ -22,12 +22,6 @@ def apply(services, new: Settings, save: bool = True) -> bool:
         settings_mod.save(new)
     if not needs_reload(old, new):
         return False
-    # Services has no public swap: the engine slot is replaced under its own lock.
-    with services._lock:  # noqa: SLF001 - see the report: Services should grow reload_engine()
-        engine = services._parts.pop("engine", None)  # noqa: SLF001
-        owned = "engine" not in services._shared  # noqa: SLF001
-        services._shared.discard("engine")  # noqa: SLF001
-    if engine is not None and owned:
-        engine.close()
+    services.drop_engine()
     services.engine  # noqa: B018 - load the new one now, on this (worker) thread
     return True

@@ -70,7 +70,17 @@ class Services:
         from app.core.models import chat_model_path
 
         s = self.settings
-        return LocalEngine(chat_model_path(s.chat_model or None), n_ctx=s.n_ctx, n_threads=s.n_threads)
+        return LocalEngine(chat_model_path(s.chat_model or None), n_ctx=s.n_ctx, n_threads=s.n_threads, n_gpu_layers=s.n_gpu_layers)
+
+    def drop_engine(self) -> None:
+        """Close the engine (after its queued work) so the next use loads one with the current
+        settings; a shared engine is left running for its owner."""
+        with self._lock:
+            engine = self._parts.pop("engine", None)
+            owned = "engine" not in self._shared
+            self._shared.discard("engine")
+        if engine is not None and owned:
+            engine.close()
 
     def loaded(self, name: str) -> bool:
         return name in self._parts

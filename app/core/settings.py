@@ -84,6 +84,9 @@ class Settings(BaseModel):
     chat_model: str = ""  # empty: the catalog's default chat model
     n_ctx: int = Field(2048, ge=256)
     n_threads: int = Field(0, ge=0)  # 0: probe the machine
+    # Layers offloaded to a GPU when llama.cpp was built with a GPU backend: -1 all, 0 none (CPU only),
+    # N the first N (for a GPU whose memory holds only part of the model). Ignored on a CPU-only build.
+    n_gpu_layers: int = Field(-1, ge=-1)
     max_answer_tokens: int = Field(160, ge=8)
     retrieval: RetrievalSettings = RetrievalSettings()
     cloud: CloudSettings = CloudSettings()

@@ -62,6 +62,14 @@ class SettingsView(QWidget):
         self.n_ctx.setSuffix(" tokens")
         self.n_ctx.setAccessibleName("Context size")
         form.addRow("Context size", self.n_ctx)
+        self.gpu_layers = QSpinBox()
+        self.gpu_layers.setRange(-1, 999)
+        self.gpu_layers.setSpecialValueText("all")
+        self.gpu_layers.setAccessibleName("GPU layers")
+        self.gpu_layers.setToolTip("Layers of the model offloaded to the GPU: all, none (0, CPU only) or the first N when the GPU's "
+                                   "memory holds only part of the model. Used only when llama.cpp was built with a GPU backend; "
+                                   "`hearth doctor` says whether it was.")
+        form.addRow("GPU layers", self.gpu_layers)
         self.apply_button = button("Apply", "Save; the model reloads in the background if needed", self.apply, "Apply model settings")
         form.addRow("", self.apply_button)
         box.addWidget(model)
@@ -99,6 +107,7 @@ class SettingsView(QWidget):
         self.model.setCurrentIndex(max(0, self.model.findData(s.chat_model)))
         self.threads.setValue(s.n_threads)
         self.n_ctx.setValue(s.n_ctx)
+        self.gpu_layers.setValue(s.n_gpu_layers)
         self.theme.blockSignals(True)
         self.theme.setCurrentText(str(prefs().value("theme", "system")))
         self.theme.blockSignals(False)
@@ -139,7 +148,7 @@ class SettingsView(QWidget):
 
     def apply(self) -> GeneratorWorker:
         new = self.services.settings.model_copy(update={"chat_model": self.model.currentData() or "", "n_threads": self.threads.value(),
-                                                        "n_ctx": self.n_ctx.value()})
+                                                        "n_ctx": self.n_ctx.value(), "n_gpu_layers": self.gpu_layers.value()})
 
         def applied(swapped: bool) -> None:
             self.model_status.setText("Model reloaded with the new settings" if swapped else "Saved; the model did not need reloading")

@@ -156,6 +156,10 @@ class LocalEngine:
     def n_ctx(self) -> int:
         return int(self._params["n_ctx"])
 
+    @property
+    def n_gpu_layers(self) -> int:
+        return int(self._params["n_gpu_layers"])
+
     # -- owner thread --------------------------------------------------------------------
     def _own(self) -> None:
         try:

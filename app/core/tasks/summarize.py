@@ -35,6 +35,16 @@ def _parts(text: str, count: int) -> list[str]:
     return [" ".join(sentences[i : i + size]) for i in range(0, len(sentences), size)]
 
 
+def _budget(engine, max_tokens: int) -> int:
+    return min(700, prompt_budget(engine, max_tokens, SYSTEM))
+
+
+def plan(engine, text: str, length: str) -> list[str]:
+    """The parts summarize() maps over: one when the text fits the prompt, else `count` slices."""
+    count, max_tokens = LENGTHS[length]
+    return _parts(text, count if engine.count_tokens(text) > _budget(engine, max_tokens) else 1)
+
+
 def central_sentences(part: str, engine, budget: int) -> str:
     """The part's sentences that share most words with the rest of it, in their order, within budget."""
     sentences = [s.strip() for s in _SENTENCE.split(part) if s.strip()]
@@ -59,9 +69,9 @@ def summarize(services, text: str, length: str = "medium", style: str = "paragra
     if style not in STYLES:
         raise TaskError(f"unknown style {style!r} (styles: {', '.join(STYLES)})")
     engine = services.engine
-    count, max_tokens = LENGTHS[length]
-    budget = min(700, prompt_budget(engine, max_tokens, SYSTEM))
-    parts = _parts(text, count if engine.count_tokens(text) > budget else 1)
+    max_tokens = LENGTHS[length][1]
+    budget = _budget(engine, max_tokens)
+    parts = plan(engine, text, length)
     gens, pieces = [], []
     for n, part in enumerate(parts):
         if cancel is not None and cancel.is_set():
