@@ -16,6 +16,7 @@ def test_doctor_json_is_green_and_reports_privacy_settings():
     assert "loopback only" in checks["network policy"]["detail"]
     assert checks["embedder offline"]["ok"]
     assert "keyring" in checks and "store" in checks
+    assert f"logs {paths.log_dir()}" in checks["folders"]["detail"]  # where to look when something failed
     assert report["versions"]["llama-cpp-python"] != "missing"
 
 

@@ -76,6 +76,15 @@ def test_doctor_json_reports_the_libraries_cpu_features():
     assert llama["problems"] == [] and "CPU" in llama["system_info"]
     check = next(c for c in report["checks"] if c["name"] == "llama.cpp library")
     assert check["ok"] and "AVX2" in check["detail"]
+    # this CPU-only build: no offload, whatever the settings say, and the doctor says where to read about it
+    assert llama["gpu_offload"] is False and llama["gpu_layers"] == 0 and "GPU offload not built in" in check["detail"]
+
+
+def test_doctor_says_how_many_layers_the_settings_offload_when_a_gpu_backend_exists():
+    from app.core.doctor import _gpu_words
+
+    assert _gpu_words(True, -1) == "GPU offload available, settings offload all layers"
+    assert _gpu_words(True, 12) == "GPU offload available, settings offload 12 layers"
 
 
 def test_an_amx_library_and_a_missing_instruction_are_problems():

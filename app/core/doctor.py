@@ -53,13 +53,20 @@ def _telemetry() -> Check:
     return Check("chroma telemetry", off, "off" if off else "ON: anonymized_telemetry must be False")
 
 
-def _llama_library() -> tuple[Check, dict]:
+def _gpu_words(available: bool, layers: int) -> str:
+    if not available:
+        return "GPU offload not built in (CPU only; see the README's GPU section)"
+    return f"GPU offload available, settings offload {'all layers' if layers < 0 else f'{layers} layers'}"
+
+
+def _llama_library(settings: Settings) -> tuple[Check, dict]:
     from app.core.llm.cpu import installed_library
 
     lib = installed_library()
-    detail = lib.problems[0] if lib.problems else f"CPU features in use: {', '.join(lib.in_use) or 'baseline x86-64'}; GPU offload {'available' if lib.gpu_offload else 'not built in'}"
+    detail = lib.problems[0] if lib.problems else (f"CPU features in use: {', '.join(lib.in_use) or 'baseline x86-64'}; "
+                                                   f"{_gpu_words(lib.gpu_offload, settings.n_gpu_layers)}")
     facts = {"system_info": lib.system_info, "features": lib.features, "in_use": lib.in_use, "gpu_offload": lib.gpu_offload,
-             "cpu_missing": lib.cpu_missing, "problems": lib.problems}
+             "gpu_layers": settings.n_gpu_layers if lib.gpu_offload else 0, "cpu_missing": lib.cpu_missing, "problems": lib.problems}
     return Check("llama.cpp library", not lib.problems, detail), facts
 
 
@@ -68,7 +75,7 @@ def run(settings: Settings, load_embedder: bool = True) -> dict:
     versions = _versions()
     missing = [k for k, v in versions.items() if v == "missing"]
     checks.append(Check("packages", not missing, "all installed" if not missing else f"missing: {', '.join(missing)}; run `make run`"))
-    llama_check, llama_facts = _llama_library()
+    llama_check, llama_facts = _llama_library(settings)
     checks.append(llama_check)
     for role in ("chat", "embedding"):
         entry = find(settings.chat_model or None if role == "chat" else None, role)
@@ -79,6 +86,7 @@ def run(settings: Settings, load_embedder: bool = True) -> dict:
         checks.append(_embedder_loads())
     store = paths.store_dir()
     checks.append(Check("store", True, f"{store}{'' if store.exists() else ' (created on first ingest)'}"))
+    checks.append(Check("folders", True, f"config {paths.config_dir()}, data {paths.data_dir()}, logs {paths.log_dir()}"))
     secure, backend = keyring_status()
     keyring_detail = f"{backend} ({'secure' if secure else 'not secure: cloud escalation stays unavailable'})"
     checks.append(Check("keyring", secure, keyring_detail, required=False))
