@@ -431,11 +431,12 @@ def build_parser() -> argparse.ArgumentParser:
     wat.add_argument("folder", nargs="?", help="make --collection follow this folder")
     wat.add_argument("--collection", default="default")
     wat.set_defaults(func=cmd_watch)
-    from app import cli_cloud, cli_conversations, cli_eval, cli_serve
+    from app import cli_cloud, cli_conversations, cli_eval, cli_serve, cli_store
 
     cli_cloud.add_parsers(sub)
     cli_eval.add_parsers(sub)
     cli_serve.add_parsers(sub)
+    cli_store.add_parsers(sub)
     cli_conversations.add_parsers(sub)  # the window's chat history
     return parser
 

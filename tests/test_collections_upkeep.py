@@ -1,4 +1,5 @@
-"""Collections, changed and removed files, repair and folder watching."""
+"""Collections through the CLI and folder watching (changed files, removal and repair against
+both stores: test_store_contract.py)."""
 
 import json
 import threading
@@ -6,8 +7,7 @@ import time
 
 import pytest
 
-from app.core.ingest import ingest
-from app.core.maintenance import repair, watch
+from app.core.maintenance import watch
 from app.core.store.library import CollectionError
 from conftest import run_cli, write_pdf
 
@@ -33,27 +33,7 @@ def test_collection_names_are_checked(services):
         services.library.create_collection("x")
 
 
-def test_a_changed_file_replaces_its_chunks_and_remove_deletes_them(services, tmp_path):
-    note = tmp_path / "note.txt"
-    note.write_text("The vault code is 4417.")
-    ingest(services, [note], "default")
-    note.write_text("The vault code was changed to 9902.")
-    assert ingest(services, [note], "default").files[0].status == "indexed"
-    [vector] = services.embedder.embed(["vault code"])
-    hits = services.library.query("default", vector, 5)
-    assert [h.text for h in hits] == ["The vault code was changed to 9902."]
-    assert services.library.remove_document("default", str(note.resolve()))
-    assert services.library.chunk_count("default") == 0 and services.library.documents("default") == []
-
-
-def test_repair_rebuilds_lost_vectors_from_the_sources(services, guide_pdf):
-    ingest(services, [guide_pdf], "default")
-    library = services.library
-    library.vectors.drop(library.collection("default").key)  # the index is lost
-    assert library.check_consistency() != []
-    reports = repair(services)
-    assert reports["default"].count("indexed") == 1
-    assert library.check_consistency() == []
+# A changed file, removal and repair: tests/test_store_contract.py, against both stores.
 
 
 def _wait(predicate, timeout=60.0):

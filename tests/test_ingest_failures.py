@@ -3,7 +3,6 @@ changes or the user asks; machine-generated files are skipped with a reason."""
 
 from __future__ import annotations
 
-import chromadb.api.models.Collection as chroma_collection
 import pytest
 
 from app.core.ingest import ingest
@@ -25,23 +24,7 @@ def test_a_file_with_more_chunks_than_one_store_batch_is_stored_whole(services, 
     assert services.library.check_consistency() == []
 
 
-def test_a_crash_between_two_batches_leaves_no_part_of_the_file(services, tmp_path, monkeypatch):
-    services.library.vectors.max_batch = 4
-    notes = _long_notes(tmp_path / "notes.txt", 120)
-    real_add, calls = chroma_collection.Collection.add, []
-
-    def add_then_fail(self, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:
-            raise OSError(28, "No space left on device")
-        return real_add(self, *args, **kwargs)
-
-    monkeypatch.setattr(chroma_collection.Collection, "add", add_then_fail)
-    [outcome] = ingest(services, [notes], "default").files
-    assert len(calls) == 3, "the file needed several batches and the third one failed"
-    assert outcome.status == "error" and "No space left" in outcome.error
-    assert services.library.chunk_count("default") == 0  # the first two batches were taken back
-    assert services.library.document("default", str(notes.resolve())).status == "error"
+# A failed write between two batches: tests/test_store_contract.py, against both stores.
 
 
 def test_a_failed_file_is_not_parsed_again_until_it_changes_or_is_retried(services, tmp_path, monkeypatch):

@@ -21,6 +21,7 @@ from app.core.documents import Document, DocumentError, stat_supported, supporte
 from app.core.documents.parse import GONE
 from app.core.hashing import sha256_file
 from app.core.store.catalog import DocumentRecord
+from app.core.store.server import StoreUnavailable
 from app.core.streams import drain
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,8 @@ def _start(services, path: Path, collection: str, password: str | None, retry_fa
         job.outcome.status, job.outcome.error = exc.status, str(exc)
     except FileNotFoundError:  # deleted between its stat and its hash
         job.outcome.error = GONE
+    except StoreUnavailable as exc:  # the catalog lives on a server that went away
+        job.outcome.error = str(exc)
     except OSError as exc:
         job.outcome.error = f"cannot read file ({exc.strerror or exc})"
     return job
@@ -197,7 +200,10 @@ def ingest_iter(services, inputs: Iterable[Path], collection: str, password: str
             if job is not None and job.parsing:  # abandoned mid-batch: drop the parse in flight
                 services.parser.close()
         if report.count("indexed"):  # rebuilt now, so the first question after an ingest does not wait for it
-            services.library.keyword_index(collection)
+            try:
+                services.library.keyword_index(collection)
+            except StoreUnavailable:
+                log.warning("keyword index not rebuilt: the store server went away; the first question rebuilds it")
         report.seconds = time.perf_counter() - started
         return report
 

@@ -117,32 +117,32 @@ def _clean_key(key: str) -> str:
     return key
 
 
-def set_key(provider: str, key: str) -> None:
+def set_key(provider: str, key: str, service: str = SERVICE) -> None:
     account, key = provider_account(provider), _clean_key(key)
     backend = _open()
     try:
-        backend.set_password(SERVICE, account, key)
+        backend.set_password(service, account, key)
     except Exception as exc:  # noqa: BLE001 - any backend failure means the key was not stored
         raise _failed(backend, "store the key", exc) from exc
 
 
-def get_key(provider: str) -> str | None:
+def get_key(provider: str, service: str = SERVICE) -> str | None:
     account = provider_account(provider)
     backend = _open()
     try:
-        return backend.get_password(SERVICE, account)
+        return backend.get_password(service, account)
     except Exception as exc:  # noqa: BLE001
         raise _failed(backend, "read the key", exc) from exc
 
 
-def forget_key(provider: str) -> bool:
-    """Remove the provider's key; True when there was one."""
+def forget_key(provider: str, service: str = SERVICE) -> bool:
+    """Remove the provider's key (or another service's secret, such as a store token); True when there was one."""
     from keyring.errors import PasswordDeleteError
 
     account = provider_account(provider)
     backend = _open()
     try:
-        backend.delete_password(SERVICE, account)
+        backend.delete_password(service, account)
     except PasswordDeleteError:
         return False
     except Exception as exc:  # noqa: BLE001

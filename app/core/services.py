@@ -20,10 +20,10 @@ def _embedder():
     return Embedder()
 
 
-def _library():
+def _library(settings: Settings):
     from app.core.store.library import Library
 
-    return Library()
+    return Library(settings.store.server_url)
 
 
 def _parser():
@@ -37,6 +37,7 @@ class Services:
         """`shared` parts (say an embedder another Services already loaded) are used, not owned."""
         self.settings = settings or settings_mod.load()
         netpolicy.install(self.settings.cloud)
+        netpolicy.allow_store(self.settings.store.server_url)
         self._lock = threading.Lock()
         self.ingest_lock = threading.Lock()  # the watcher and the window may both ingest
         self._parts: dict[str, Any] = dict(shared or {})
@@ -55,7 +56,7 @@ class Services:
     @property
     def library(self):
         """The catalog and vector store; opening it takes the data-folder lock."""
-        return self._part("library", _library)
+        return self._part("library", lambda: _library(self.settings))
 
     @property
     def parser(self):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from app.core import paths
 
@@ -23,7 +23,7 @@ SCHEMA_VERSION = 1
 
 
 Policy = Literal["never", "ask", "auto"]
-TaskName = Literal["ask", "summarize", "extract", "classify", "transform"]
+TaskName = Literal["ask", "summarize", "extract", "classify", "transform", "chat"]  # chat: `hearth serve`
 
 
 class TaskCloudPolicy(BaseModel):
@@ -77,6 +77,23 @@ class RetrievalSettings(BaseModel):
     chunk_overlap: int = Field(40, ge=0, le=500)
 
 
+class StoreSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Empty: the embedded store in the data folder. Else a Chroma server (`chroma run`) a team
+    # shares, catalog and all; its token, if any, is in the keyring (see app.core.store.server).
+    server_url: str = ""
+
+    @field_validator("server_url")
+    @classmethod
+    def _valid_url(cls, url: str) -> str:
+        if url:
+            from app.core.store.server import parse_url
+
+            parse_url(url)  # a ValueError, which pydantic reports with the field
+        return url.strip().rstrip("/")
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -90,6 +107,7 @@ class Settings(BaseModel):
     max_answer_tokens: int = Field(160, ge=8)
     retrieval: RetrievalSettings = RetrievalSettings()
     cloud: CloudSettings = CloudSettings()
+    store: StoreSettings = StoreSettings()
 
     _warning: str | None = PrivateAttr(default=None)
 

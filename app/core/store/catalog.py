@@ -72,11 +72,10 @@ class Collection:
     folder: str | None
     created_at: float
     documents: int = 0
+    key: str = ""  # the vector-store name, stable across renames: c<id> here, its own on a shared store
 
-    @property
-    def key(self) -> str:
-        """The vector-store name: stable across renames."""
-        return f"c{self.id}"
+    def __post_init__(self) -> None:
+        self.key = self.key or f"c{self.id}"
 
 
 class Catalog:
@@ -165,6 +164,14 @@ class Catalog:
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY name", args).fetchall()
         return [_record(r) for r in rows]
+
+    # One process holds the data folder, and its writer thread stores one document at a time, so
+    # every claim is granted (the shared catalog's leases are what makes this true across clients).
+    def try_claim(self, key: str, path: str) -> bool:
+        return True
+
+    def release(self, key: str, path: str) -> None:
+        pass
 
     def close(self) -> None:
         with self._lock:

@@ -1,4 +1,5 @@
-"""The embedded Chroma store. Only the ingest owner writes; telemetry is always off, and
+"""The chunks and their vectors in Chroma: embedded in the data folder, or on a Chroma server
+(any chromadb client will do). Only the ingest owner writes; telemetry is always off, and
 Chroma's default embedding function (which would download a model) is never used."""
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ from chromadb.config import Settings as ChromaSettings
 
 from app.core.chunking import Chunk
 
-CHROMA_SETTINGS = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+def chroma_settings() -> ChromaSettings:
+    """A new settings object for each client: chromadb writes the client's host, port or path into it."""
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+CHROMA_SETTINGS = chroma_settings()  # what every client gets a copy of (the doctor reads telemetry from it)
 
 
 @dataclass(frozen=True)
@@ -35,9 +41,12 @@ def _clean(meta: dict) -> dict:
 
 
 class VectorStore:
-    def __init__(self, path: Path) -> None:
-        path.mkdir(parents=True, exist_ok=True)
-        self._client = chromadb.PersistentClient(path=str(path), settings=CHROMA_SETTINGS)
+    def __init__(self, path: Path | None = None, client=None) -> None:
+        """The embedded store at `path`, or the store behind `client` (a server's HttpClient)."""
+        if client is None:
+            path.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(path=str(path), settings=chroma_settings())
+        self._client = client
         self.max_batch = self._client.get_max_batch_size()  # Chroma rejects a larger add (5461 on SQLite here)
 
     def _collection(self, key: str):
@@ -56,7 +65,9 @@ class VectorStore:
 
     def replace_document(self, key: str, path: str, chunks: list[Chunk], embeddings: list[list[float]], doc_id: str) -> None:
         """All of a document's chunks, in as many writes as the store's batch limit needs. Not atomic
-        by itself: the library's pending marker covers a crash between two batches."""
+        by itself: the library's pending marker covers a crash between two batches. Chunk ids follow
+        from `doc_id` (which the library derives from the path and the content), so writing the same
+        document twice stores the same chunks once."""
         col = self._collection(key)
         col.delete(where={"path": path})
         batch = self.max_batch
@@ -89,11 +100,14 @@ class VectorStore:
             if len(page["ids"]) < self.max_batch:
                 return ids, texts
 
-    def query(self, key: str, embedding: list[float], k: int) -> list[Hit]:
+    def query(self, key: str, embedding: list[float], k: int, hidden: frozenset[str] = frozenset()) -> list[Hit]:
+        """The `k` nearest chunks, none from the `hidden` paths (documents still being written)."""
         col = self._collection(key)
-        if col.count() == 0:
+        count = col.count()
+        if count == 0:
             return []
-        res = col.query(query_embeddings=[embedding], n_results=min(k, col.count()), include=["documents", "metadatas", "distances"])
+        where = {"path": {"$nin": sorted(hidden)}} if hidden else None  # Chroma rejects an empty $nin
+        res = col.query(query_embeddings=[embedding], n_results=min(k, count), where=where, include=["documents", "metadatas", "distances"])
         return [_hit(i, text, meta, 1.0 - float(dist))
                 for i, text, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])]
 
