@@ -27,9 +27,11 @@ Baseline: the top 3 chunks in one plain prompt, greedy, the same model. Correct 
 string in the answer (case-insensitive) and no refusal; for an unanswerable case = an honest
 refusal (app.core.evaluation.scoring.refuses). AUROC: Hearth's confidence against correctness.
 --standin runs Hearth and the baseline again with the catalog's 1.5B model as the local model.
---fit computes the answerability signals on the dev cases (regression + squad dev) and writes
-the logistic-regression fit to resources/calibration/answerability.json (with --standin, the
-1.5B model's own fit beside it).
+--fit computes the answerability signals on the dev cases (regression + squad dev + realdocs dev)
+and writes the logistic-regression fit to resources/calibration/answerability.json (with
+--standin, the 1.5B model's own fit beside it); each data set weighs the same. With
+--realdocs-signals FILE (written by `bench/realdocs.py --signals FILE` over the whole corpus) the
+realdocs dev rows come from there instead of the cited-pages subset.
 """
 
 from __future__ import annotations
@@ -165,28 +167,31 @@ def evaluate(services, name: str, cases: list[dict], collection: str, verbose: b
     return lines
 
 
-def fit_signals(services, cases_by_collection: dict[str, list[dict]], engine_path: Path) -> None:
-    """Compute the answerability signals on dev cases, fit, and save beside the shipped fits."""
+def fit_signals(services, cases_by_collection: dict[str, list[dict]], engine_path: Path, given: list[dict]) -> None:
+    """Compute the answerability signals on dev cases (plus the `given` rows of another run), fit,
+    and save beside the shipped fits."""
     from app.core.resources import resources_root
     from app.core.retrieval import retrieve
     from app.core.tasks.answer_span import rank
     from app.core.tasks.answerability import FEATURES, fit, signals
     from app.core.tasks.ask import KEEP, RETRIEVE_K, _INSTRUCTION
 
-    rows, labels, kinds = [], [], []
+    rows = [r["signals"] for r in given]
+    labels = [r["answerable"] for r in given]
+    kinds = ["realdocs"] * len(given)
     for collection, cases in cases_by_collection.items():
         for c in cases:
             hits = retrieve(services, c["question"], collection, RETRIEVE_K)
             spans = rank(services, c["question"], hits, keep=KEEP, skip=_INSTRUCTION.search)
             if spans:
-                rows.append(signals(services, c["question"], hits, spans))
+                rows.append(signals(services, c["question"], collection, hits, spans))
                 labels.append(c["expected_source"] is not None)
                 kinds.append(collection)
-    fitted, measured = fit(rows, labels)
+    fitted, measured = fit(rows, labels, kinds)
     default = engine_path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
     path = resources_root() / "calibration" / ("answerability.json" if default else f"answerability-{engine_path.stem.lower()}.json")
     about = {"model": engine_path.name, "dev_cases": {k: kinds.count(k) for k in dict.fromkeys(kinds)}, "measured": measured,
-             "command": "bench/quality_ask.py --fit" + ("" if default else " --standin")}
+             "command": "bench/quality_ask.py --fit" + ("" if default else " --standin") + (" --realdocs-signals FILE" if given else "")}
     fitted.save(path, about)
     print(f"wrote {path.relative_to(REPO)}: {json.dumps(about)}")
     print("coefficients (standardised): " + ", ".join(f"{f} {c:+.2f}" for f, c in zip(FEATURES, fitted.coef)))
@@ -201,6 +206,7 @@ def main() -> None:
     parser.add_argument("--sets", default="regression,squad,realdocs", help="which data sets to report")
     parser.add_argument("--fit", action="store_true", help="refit the answerability signal on the dev cases")
     parser.add_argument("--standin", action="store_true", help=f"also (or, with --fit, only) with {STANDIN} as the local model")
+    parser.add_argument("--realdocs-signals", type=Path, help="with --fit: realdocs dev rows from bench/realdocs.py --signals")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="hearth-bench-"))
@@ -218,7 +224,8 @@ def main() -> None:
         sets["squad"] = squad(Path(args.squad), tmp / "squad", args.per_part)
         report = ingest(services, [tmp / "squad"], "squad")
         assert not report.failed, report.as_json()
-    if (docs := realdocs(tmp / "realdocs"))["dev"]:
+    given = json.loads(args.realdocs_signals.read_text(encoding="utf-8")) if args.realdocs_signals else []
+    if not given and (docs := realdocs(tmp / "realdocs"))["dev"]:
         sets["realdocs"] = docs
         report = ingest(services, [tmp / "realdocs"], "realdocs")
         assert not report.failed, report.as_json()
@@ -236,7 +243,7 @@ def main() -> None:
     if args.fit:
         label, chosen = engines[-1]
         print(f"fitting answerability for {label}", flush=True)
-        fit_signals(chosen, {name: cut(parts["dev"]) for name, parts in sets.items()}, chosen.engine.model_path)
+        fit_signals(chosen, {name: cut(parts["dev"]) for name, parts in sets.items()}, chosen.engine.model_path, given)
     else:
         for label, chosen in engines:
             print(f"== local model: {label} ==", flush=True)

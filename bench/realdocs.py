@@ -1,7 +1,8 @@
 """Real documentation, ingested whole and asked about: the Python 3.11 docs as Debian ships them
 (the HTML pages plus Sphinx's searchindex.js) and the gnuplot 5.4 manual (one PDF).
 
-    scripts/test-session.sh --exec .venv/bin/python bench/realdocs.py [--subset N] [--keep DIR] [--ingest-only] [--details]
+    scripts/test-session.sh --exec .venv/bin/python bench/realdocs.py [--subset N] [--keep DIR [--reuse]] [--ingest-only]
+                                                                      [--cases REGEX] [--details]
 
 Installs python3.11-doc and gnuplot-doc with apt when they are missing (as root), copies the corpus
 into a fresh HEARTH_HOME's neighbour folder, runs one `hearth ingest` of the folder, then the same
@@ -10,7 +11,14 @@ It prints ingest time, chunks/s, peak RSS of the ingest process and of its parse
 read from /proc as VmHWM while they run), the re-ingest ratio, file and page hit rates (with the
 dense-only ranking as the baseline, in the same run), answer accuracy by kind, refusal accuracy
 and time to first text. `--subset N` keeps the files the questions cite plus N others (for quick
-iterations; the figures are only comparable on the whole corpus).
+iterations; the figures are only comparable on the whole corpus). `--keep DIR --reuse` asks the
+store a kept run left in DIR again, without copying or ingesting (no ingest figures then), so the
+questions can be iterated on without the ~10 minutes of ingest; `--cases REGEX` asks only the
+questions whose id matches. `--standin` asks them with the catalog's 1.5B model as the local model
+instead (a generated short answer, shown only when the cited passages hold its every word and
+number); run once with and once without to compare the two paths.
+`--signals FILE` writes each dev question's answerability signals (JSON) for
+`bench/quality_ask.py --fit --realdocs-signals FILE`, so the refusal fit sees the whole corpus.
 
 The questions were written for this bench and are dev data; cases whose id hashes to 0 mod 4 are
 reported apart as "test" (a fixed rule, fixed before any tuning).
@@ -22,6 +30,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -38,6 +47,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 PYTHON_DOCS = Path("/usr/share/doc/python3.11/html")
 PACKAGES = ("python3.11-doc", "gnuplot-doc")
 QUESTIONS = REPO / "bench" / "data" / "realdocs_questions.jsonl"
+STANDIN = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 HEARTH = [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main())"]
 
 
@@ -151,7 +161,8 @@ def ask_all(services, cases: list[dict], collection: str) -> list[dict]:
         started, first = time.perf_counter(), []
         result = drain(ask(services, case["question"], collection), lambda _p: first or first.append(time.perf_counter() - started))
         refused = result.abstained or result.text.startswith(NOT_FOUND)
-        row = {"case": case, "ttft": (first or [0.0])[0], "refused": refused, "text": result.text}
+        row = {"case": case, "ttft": (first or [0.0])[0], "total": time.perf_counter() - started, "refused": refused, "text": result.text,
+               "signals": (result.data or {}).get("signals")}
         if case["kind"] != "none":
             row["correct"] = not refused and any(_norm(a) in _norm(result.text) for a in case["answers"])
             row["file_hit"], row["page_hit"] = _cited(case, [(c.path, c.page) for c in result.citations])
@@ -162,6 +173,22 @@ def ask_all(services, cases: list[dict], collection: str) -> list[dict]:
         rows.append(row)
         print(f"[{len(rows)}/{len(cases)}] {case['id']}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     return rows
+
+
+def ask_with_standin(services, cases: list[dict]) -> list[dict]:
+    """The questions over the same store and embedder, with the 1.5B model as the local model."""
+    from app.core.llm.local import LocalEngine
+    from app.core.models.registry import check, find
+    from app.core.services import Services
+
+    path = check(find(STANDIN, "cloud-standin"), verify_hash=False).path
+    if path is None:
+        sys.exit(f"realdocs: the stand-in is not on disk: .venv/bin/hearth models fetch --name {STANDIN}")
+    big = LocalEngine(path, n_ctx=services.settings.n_ctx, n_threads=services.settings.n_threads)
+    try:
+        return ask_all(Services(shared={"engine": big, "library": services.library, "embedder": services.embedder}), cases, "default")
+    finally:
+        big.close()
 
 
 def _rate(rows: list[dict], key: str) -> str:
@@ -181,7 +208,9 @@ def report_answers(rows: list[dict]) -> None:
               f"file hit {_rate(answerable, 'file_hit')} (dense only {_rate(answerable, 'dense_file_hit')}); "
               f"PDF page hit {_rate(answerable, 'page_hit')} (dense only {_rate(answerable, 'dense_page_hit')})")
     ttft = [r["ttft"] for r in rows]
-    print(f"time to first text p50 {statistics.median(ttft):.2f} s, max {max(ttft):.2f} s (goal p50 <= 1.0 s)")
+    print(f"time to first text p50 {statistics.median(ttft):.2f} s, max {max(ttft):.2f} s (goal p50 <= 1.0 s); "
+          f"whole answer p50 {statistics.median(r['total'] for r in rows):.2f} s; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 def main() -> None:
@@ -190,30 +219,21 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one, removed)")
     parser.add_argument("--details", action="store_true", help="print each question's outcome")
     parser.add_argument("--ingest-only", action="store_true", help="measure the two ingests, ask nothing")
+    parser.add_argument("--reuse", action="store_true", help="with --keep: ask the store kept there, ingest nothing")
+    parser.add_argument("--cases", type=re.compile, help="ask only the questions whose id matches this regular expression")
+    parser.add_argument("--standin", action="store_true", help="ask with the catalog's 1.5B model as the local model")
+    parser.add_argument("--signals", type=Path, help="write the dev questions' answerability signals here (for quality_ask.py --fit)")
     args = parser.parse_args()
-    pdf = ensure_packages()
-    cases = load_questions()
+    if args.reuse and not (args.keep and (args.keep / "home").is_dir()):
+        sys.exit(f"realdocs: --reuse needs --keep DIR with a kept store in DIR/home ({args.keep} has none)")
+    cases = [c for c in load_questions() if not args.cases or args.cases.search(c["id"])]
     work = args.keep or Path(tempfile.mkdtemp(prefix="hearth-realdocs-"))
-    shutil.rmtree(work / "home", ignore_errors=True)
-    shutil.rmtree(work / "corpus", ignore_errors=True)
+    env = {**os.environ, "HEARTH_HOME": str(work / "home")}
     try:
-        count = build_corpus(work / "corpus", pdf, args.subset, {c["file"] for c in cases if "file" in c})
-        env = {**os.environ, "HEARTH_HOME": str(work / "home")}
-        command = [*HEARTH, "ingest", str(work / "corpus"), "--json"]
-        first_s, first, main_mb, child_mb = run_measured(command, env)
-        again_s, again, again_main_mb, _ = run_measured(command, env)
-        chunks = sum(f["chunks"] for f in first["files"] if f["status"] == "indexed")
-        load = os.getloadavg()
-        print(f"corpus: {count} files ({'subset' if args.subset else 'whole'}); load average {load[0]:.1f} on {os.cpu_count()} cores")
-        print(f"first ingest: {first_s:.1f} s wall, {first['indexed']} indexed, {first['skipped']} skipped, "
-              f"{first['errors']} failed, {chunks} chunks ({chunks / first_s:.1f} chunks/s)")
-        for f in first["files"]:
-            if f["status"] not in ("indexed", "unchanged"):
-                print(f"  {f['status']}: {Path(f['path']).name}: {f['error']}")
-        print(f"peak RSS: ingest process {main_mb} MB, parser child {child_mb} MB (goal: at most 1536 MB)")
-        print(f"re-ingest, nothing changed: {again_s:.1f} s = {again_s / first_s:.1%} of the first (goal <= 3%); "
-              f"{again['unchanged']} unchanged, {again['known_failures']} known failures not retried; peak RSS {again_main_mb} MB")
-
+        if args.reuse:
+            print(f"reusing the store kept in {work} (no ingest figures); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        else:
+            ingest_measured(work, args.subset, env)
         if args.ingest_only:
             return
         os.environ["HEARTH_HOME"] = env["HEARTH_HOME"]
@@ -224,19 +244,47 @@ def main() -> None:
             started = time.perf_counter()
             services.library.keyword_index("default")
             print(f"keyword index ready in {time.perf_counter() - started:.2f} s (loaded from disk when current)")
-            rows = ask_all(services, cases, "default")
+            rows = ask_with_standin(services, cases) if args.standin else ask_all(services, cases, "default")
         finally:
             services.close()
+        if args.signals:
+            dev = [{"id": r["case"]["id"], "answerable": r["case"]["kind"] != "none", "signals": r["signals"]}
+                   for r in rows if split(r["case"]) == "dev" and r["signals"]]
+            args.signals.write_text(json.dumps(dev, indent=0) + "\n", encoding="utf-8")
+            print(f"wrote the signals of {len(dev)} dev questions to {args.signals}")
+        print(f"== local model: {STANDIN if args.standin else 'the default'} ==")
         report_answers(rows)
-        print("reranker: not measured; no cross-encoder weights ship in a package installable here (flashrank and "
-              "sentence-transformers' CrossEncoder fetch theirs from a model hub at run time)")
         if args.details:
             for r in rows:
                 mark = "refused" if r["refused"] else ("ok" if r.get("correct") else "wrong")
                 print(f"  {r['case']['id']:32} {mark:8} file {r.get('file_hit')} page {r.get('page_hit')}  {r['text'][:140]!r}")
+        print("reranker: not measured; no cross-encoder weights ship in a package installable here (flashrank and "
+              "sentence-transformers' CrossEncoder fetch theirs from a model hub at run time)")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def ingest_measured(work: Path, subset: int, env: dict) -> None:
+    """A fresh corpus and store in `work`, ingested twice (the second time with nothing changed), measured."""
+    pdf = ensure_packages()
+    shutil.rmtree(work / "home", ignore_errors=True)
+    shutil.rmtree(work / "corpus", ignore_errors=True)
+    count = build_corpus(work / "corpus", pdf, subset, {c["file"] for c in load_questions() if "file" in c})
+    command = [*HEARTH, "ingest", str(work / "corpus"), "--json"]
+    first_s, first, main_mb, child_mb = run_measured(command, env)
+    again_s, again, again_main_mb, _ = run_measured(command, env)
+    chunks = sum(f["chunks"] for f in first["files"] if f["status"] == "indexed")
+    load = os.getloadavg()
+    print(f"corpus: {count} files ({'subset' if subset else 'whole'}); load average {load[0]:.1f} on {os.cpu_count()} cores")
+    print(f"first ingest: {first_s:.1f} s wall, {first['indexed']} indexed, {first['skipped']} skipped, "
+          f"{first['errors']} failed, {chunks} chunks ({chunks / first_s:.1f} chunks/s)")
+    for f in first["files"]:
+        if f["status"] not in ("indexed", "unchanged"):
+            print(f"  {f['status']}: {Path(f['path']).name}: {f['error']}")
+    print(f"peak RSS: ingest process {main_mb} MB, parser child {child_mb} MB (goal: at most 1536 MB)")
+    print(f"re-ingest, nothing changed: {again_s:.1f} s = {again_s / first_s:.1%} of the first (goal <= 3%); "
+          f"{again['unchanged']} unchanged, {again['known_failures']} known failures not retried; peak RSS {again_main_mb} MB")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from app.core.tasks.result import TaskError
 
 def _rows(n: int, answerable: bool, rng: random.Random) -> list[dict[str, float]]:
     shift = 0.25 if answerable else 0.0  # answerable questions match their evidence better, with overlap
-    return [{f: rng.gauss(0.5 + shift, 0.2) if f != "judge" else rng.gauss(-2 + 4 * shift, 1.0) for f in FEATURES} for _ in range(n)]
+    return [{f: rng.gauss(0.5 + shift, 0.2) for f in FEATURES} for _ in range(n)]
 
 
 def test_fit_orders_cases_and_keeps_false_refusals_to_the_set_share(tmp_path):
@@ -23,8 +23,8 @@ def test_fit_orders_cases_and_keeps_false_refusals_to_the_set_share(tmp_path):
     fitted, measured = fit(rows, labels)
     assert measured["dev_out_of_fold_false_refusals"] <= MAX_FALSE_REFUSALS + 0.02
     assert measured["dev_out_of_fold_refusals_on_unanswerable"] > 0.5  # separable data: most are refused
-    strong = {f: 0.9 if f != "judge" else 2.0 for f in FEATURES}
-    weak = {f: 0.3 if f != "judge" else -3.0 for f in FEATURES}
+    strong = {f: 0.9 for f in FEATURES}
+    weak = {f: 0.3 for f in FEATURES}
     assert fitted.probability(strong) > fitted.threshold > fitted.probability(weak)
 
     path = tmp_path / "answerability.json"
@@ -47,3 +47,17 @@ def test_a_damaged_or_foreign_fit_is_a_one_line_error_naming_the_file(tmp_path):
 def test_the_shipped_fit_loads_and_has_every_signal():
     shipped = Answerability.load(fit_path())
     assert len(shipped.coef) == len(FEATURES) and 0.0 < shipped.threshold < 1.0
+
+
+def test_each_data_set_weighs_the_same_in_the_fit_and_its_threshold():
+    rng = random.Random(11)
+    # A large set whose classes barely differ, and a small one whose classes differ clearly.
+    big = [{f: rng.gauss(0.5, 0.2) for f in FEATURES} for _ in range(200)]
+    small_yes, small_no = _rows(20, True, rng), _rows(20, False, rng)
+    rows, labels = big + small_yes + small_no, [n % 2 == 0 for n in range(200)] + [True] * 20 + [False] * 20
+    sources = ["big"] * 200 + ["small"] * 40
+    plain, _ = fit(rows, labels)
+    weighed, measured = fit(rows, labels, sources)
+    assert measured["dev_out_of_fold_false_refusals_weighted"] <= MAX_FALSE_REFUSALS + 0.03
+    refused = lambda fitted: sum(fitted.probability(r) < fitted.threshold for r in small_no)  # noqa: E731
+    assert refused(weighed) > refused(plain)  # the small set's clear signal is no longer drowned

@@ -124,3 +124,40 @@ def test_a_generated_answer_is_shown_only_when_the_evidence_supports_it():
     assert supported("It arrives in Kiel at 10:00.", evidence, "When does it arrive?")
     assert not supported("It arrives in Kiel at 11:00.", evidence, "When does it arrive?")  # a number not in the evidence
     assert not supported("It docks in Hamburg.", evidence, "When does it arrive?")
+    # a number is matched whole: the 7 of 7.1492e7 (Jupiter's radius in metres) is no count of moons
+    assert not supported("Jupiter has 7 moons.", "Jupiter has a radius of 7.1492e7 m and many moons.", "How many moons has Jupiter?")
+    assert supported("Its radius is 7.1492e7 m.", "Jupiter has a radius of 7.1492e7 m and many moons.", "What is Jupiter's radius?")
+
+
+def _hit(text: str, score: float = 0.5) -> Hit:
+    return Hit(text, score, "f", "f", None, None, None, 0, len(text))
+
+
+def test_a_syntax_choice_is_not_a_table_row_and_a_long_definition_is_cut_not_dropped():
+    syntax = "Syntax:\nset angles {degrees | radians}\nshow angles\n"
+    found = units(_hit(syntax))
+    assert not any(u.kind == "row" for u in found)
+    assert any("set angles {degrees | radians}" in u.text for u in found)
+
+    long = " ".join(f"Sentence {n} of the description says a little more about the style." for n in range(12))
+    found = units(_hit(f"duck-typing | A programming style which does not look at an object's type. {long}\n"))
+    [described] = [u for u in found if u.text.startswith("duck-typing: ")]
+    assert "does not look at an object's type" in described.text and len(described.text.split()) <= 81
+
+
+def test_ranking_prefers_the_named_parameter_default_the_named_term_and_never_a_question(services):
+    from app.core.tasks.answer_span import rank
+
+    default = [_hit("Separator placement is counted from the right end of the output by default."),
+               _hit("def print(*args, sep=' ', end='\\n', file=None)")]
+    [best] = rank(services, "What is the default separator sep of the print() function?", default, keep=1)
+    assert "sep=' '" in best.text
+
+    glossary = [_hit("Can't we get rid of the global interpreter lock?\n\nSome say it could go."),
+                _hit("global interpreter lock | The mechanism that lets only one thread run Python code at a time.")]
+    [best] = rank(services, "What is the global interpreter lock?", glossary, keep=1)
+    assert best.text.startswith("global interpreter lock: The mechanism")
+
+    codes = [_hit("Type code | C Type\n'L' | unsigned long\n'l' | signed long\n'q' | signed long long")]
+    [best] = rank(services, "Which C type does the array type code 'l' correspond to?", codes, keep=1)
+    assert best.text == "Type code: 'l'; C Type: signed long"  # a quoted code matches as written, 'l' is not 'L'

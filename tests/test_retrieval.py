@@ -69,3 +69,26 @@ def test_the_keyword_index_follows_ingests_and_removals_and_is_reloaded_when_cur
         assert builds == []
     finally:
         again.close()
+
+
+def test_quoted_codes_are_keyword_terms_and_the_tokenizer_is_part_of_the_stamp(monkeypatch):
+    terms = keyword_terms("Conversion 'r' converts with repr(); it's not 'R'")
+    assert "'r'" in terms and "'R'" in terms and "r" not in terms
+
+    class Record:
+        path, sha256, chunks, status = "/docs/a.html", "abc", 3, "indexed"
+
+    before = keywords.stamp([Record()])
+    monkeypatch.setattr(keywords, "TOKENIZER", keywords.TOKENIZER + 1)
+    assert keywords.stamp([Record()]) != before  # an index built by another tokenizer is never loaded
+
+
+def test_rare_word_coverage_tells_a_foreign_question_from_a_reworded_one():
+    texts = [f"The {w} option of the open call changes how the file is opened." for w in ("append", "create", "sync")]
+    texts += ["The timeout option closes a connection after a number of seconds."] * 3
+    index = keywords.KeywordIndex.build([str(n) for n in range(len(texts))], texts, "s")
+    evidence = texts[0]
+    assert index.coverage("What does the append option of open do?", evidence) > 0.9
+    # "kubernetes" and "pod" are in no chunk: the rarest words of the question are missing from the evidence.
+    assert index.coverage("How do I open a Kubernetes pod file?", evidence) < 0.5
+    assert index.idf("kubernetes") > index.idf("append") > index.idf("file")

@@ -12,7 +12,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 # How deep each ranking is read; how much the best keyword match can add to a cosine similarity.
-CANDIDATES, KEYWORD_WEIGHT = 20, 0.3
+CANDIDATES, KEYWORD_WEIGHT = 20, 0.5
 
 
 def retrieve(services, query: str, collection: str, k: int) -> list[Hit]:

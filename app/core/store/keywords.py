@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import re
 import shutil
 from pathlib import Path
@@ -20,8 +21,11 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-# An identifier keeps its dots and dashes ("os.path.join", "utf-8") and a leading % (a format code).
-_TOKEN = re.compile(r"%?\w+(?:[.\-]\w+)*")
+# An identifier keeps its dots and dashes ("os.path.join", "utf-8") and a leading % (a format code);
+# a quoted code of one to three characters ('r', 'l', 'rb') is a token with its quotes, since the
+# bare letter is no word to match.
+_TOKEN = re.compile(r"'[^'\s]{1,3}'|%?\w+(?:[.\-]\w+)*")
+TOKENIZER = 2  # part of an index's stamp: an index built by another tokenizer is rebuilt
 _PIECES = re.compile(r"[.\-]")
 # What makes a token an identifier worth matching as written: a format code, a dot, dash or
 # underscore, a digit, or a capital after the first letter (ENOENT, KeyError).
@@ -44,6 +48,9 @@ def keyword_terms(text: str) -> list[str]:
     terms: list[str] = []
     for match in _TOKEN.finditer(text):
         token = match.group()
+        if token.startswith("'"):
+            terms.append(token)
+            continue
         for piece in _PIECES.split(token.lower().lstrip("%")):
             parts = [piece] + (piece.split("_") if "_" in piece else [])
             terms.extend(singular(w) for w in parts if len(w) > 1 and w not in STOP_WORDS)
@@ -55,7 +62,7 @@ def keyword_terms(text: str) -> list[str]:
 def stamp(records) -> str:
     """What the index must match: each indexed document's path, content hash and chunk count."""
     state = sorted((r.path, r.sha256 or "", r.chunks) for r in records if r.status == "indexed" and r.chunks)
-    return hashlib.sha256(json.dumps(state).encode()).hexdigest()
+    return hashlib.sha256(json.dumps([TOKENIZER, state]).encode()).hexdigest()
 
 
 class KeywordIndex:
@@ -70,6 +77,26 @@ class KeywordIndex:
         if ids:
             retriever.index([keyword_terms(t) for t in texts], show_progress=False)
         return cls(retriever, ids, stamp)
+
+    def idf(self, term: str) -> float:
+        """BM25's inverse document frequency of a term; a term in no chunk has the highest."""
+        vocab = getattr(self._retriever, "vocab_dict", None) or {}
+        found = 0
+        if term in vocab:  # the score matrix (CSC, one column per term) holds one entry per chunk with the term
+            indptr = self._retriever.scores["indptr"]
+            found = int(indptr[vocab[term] + 1] - indptr[vocab[term]])
+        return math.log(1 + (len(self.ids) - found + 0.5) / (found + 0.5))
+
+    def coverage(self, question: str, evidence: str) -> float:
+        """The share of the question's terms found in the evidence, each weighted by its IDF: a
+        question whose rare words (a product, a drug, a place) the evidence lacks is about something
+        else, even when its common words all match."""
+        asked = list(dict.fromkeys(keyword_terms(question)))
+        if not asked:
+            return 0.0
+        have = set(keyword_terms(evidence))
+        weights = {t: self.idf(t) for t in asked}
+        return sum(w for t, w in weights.items() if t in have) / sum(weights.values())
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """The ids of the best `k` chunks with their BM25 scores; only chunks sharing a term."""

@@ -25,8 +25,8 @@ from app.core.tasks.common import grammar_safe
 from app.core.tasks.result import Citation, TaskError, TaskResult
 
 NOT_FOUND = "The documents don't say."
-RETRIEVE_K = 6  # chunks searched for answer units; the citations are the first top_k of them
-KEEP = 5  # ranked units kept: the best is quoted, two more go to a capable model and the yes/no judge
+RETRIEVE_K = 8  # chunks searched for answer units; the citations are the first top_k of them
+KEEP = 5  # ranked units kept: the best is quoted, the top three go to a capable model
 PHRASE_TOKENS = 64
 ANSWER_TOKENS = 48
 GENERATIVE_MIN_BYTES = 500 << 20  # a GGUF this large (about 1B parameters at 4 bits) writes answers worth checking
@@ -40,6 +40,8 @@ WRITER = (
 )
 _CLAUSE = re.compile(r"[;:]\s+|,\s+(?:(?:and|but|or|which|while)\s+)?|\s+(?:and|but)\s+(?=[a-z]+s\b|the\b|it\b)|(?<=[.!?])\s+(?=[A-Z])")
 _PARAMS = re.compile(r"\((.*)\)")
+# A number as written, whole: "7" must not pass for the 7 inside "7.1492e7" or "17".
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:[eE][+-]?\d+)?(?![\w])")
 # A unit that talks to the assistant is not evidence about the world (prompt injection).
 _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|context)\b|\b(reply|respond|answer) only\b"
@@ -84,7 +86,9 @@ def _capable(engine) -> bool:
 def supported(answer: str, evidence: str, question: str) -> bool:
     """Every content word and number of the answer is in the evidence (or the question it restates)."""
     said = terms(answer)
-    return bool(said) and said <= terms(evidence) | terms(question)
+    known = evidence + " " + question
+    numbers_found = set(_NUMBER.findall(answer)) <= set(_NUMBER.findall(known))
+    return bool(said) and numbers_found and said <= terms(evidence) | terms(question)
 
 
 def _extractive(services, question: str, best: Span, cancel, gen: Generation) -> str:
@@ -126,7 +130,7 @@ def ask(services, question: str, collection: str, cancel: threading.Event | None
     # The top citation is the chunk the answer's quote came from; then the other retrieved chunks.
     order = ([best.hit] if best else []) + [h for h in hits if not best or h is not best.hit]
     citations = [Citation(h.file, h.path, h.page, h.line_start, h.line_end, _quote(h, spans), round(h.score, 4)) for h in order[:top_k]]
-    measured = signals(services, question, hits, spans) if best else {}
+    measured = signals(services, question, collection, hits, spans) if best else {}
     fit = Answerability.load(fit_path(services.engine))
     p_answerable = fit.probability(measured) if best else 0.0
     data = {"signals": measured, "answerable": round(p_answerable, 4)}
