@@ -310,14 +310,37 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def cmd_gui(args) -> int:
+def _one_instance(message: dict, **start) -> int:
+    """Hand the request to the Hearth already running for this data folder (no display needed,
+    and the data folder is never touched), or become that Hearth and start the window."""
+    from app.ui.instance import forward_or_claim
+
+    outcome = forward_or_claim(message)
+    if isinstance(outcome, dict):
+        print(outcome["text"])
+        return EXIT_OK if outcome["ok"] else EXIT_FAIL
     if not has_display():
+        outcome.release()
         print('hearth: no display found, so the window cannot open; use the CLI instead: '
               '`hearth ingest FILE.pdf`, then `hearth ask "QUESTION"` (`hearth --help` lists every command)')
         return EXIT_FAIL
     from app.ui.app import run
 
-    return run(args.files)
+    return run(lock=outcome, **start)
+
+
+def cmd_gui(args) -> int:
+    from app.core.instance import open_request
+
+    message = open_request(args.files)
+    return _one_instance(message, files=message["open"])
+
+
+def cmd_quick(args) -> int:
+    from app.core.instance import quick_request
+
+    message = quick_request(args.action, args.file or args.option)
+    return _one_instance(message, quick=(args.action, message["option"] or ""))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -333,6 +356,15 @@ def build_parser() -> argparse.ArgumentParser:
     gui = sub.add_parser("gui", help="open the desktop window (the default)")
     gui.add_argument("files", nargs="*", help="files to ingest on start")
     gui.set_defaults(func=cmd_gui)
+    from app.core.quick import ACTIONS
+
+    quick = sub.add_parser("quick", help="run a tray quick action in the running Hearth (started in the tray if need be)")
+    quick.add_argument("action", choices=list(ACTIONS))
+    given = quick.add_mutually_exclusive_group()
+    given.add_argument("--file", help="summarize-file: the file (else Hearth asks for one)")
+    given.add_argument("--option", help="ask-clipboard: the question; extract, classify, transform-clipboard: "
+                       "the schema, label set or preset (else the tray's default)")
+    quick.set_defaults(func=cmd_quick)
 
     models = sub.add_parser("models", help="list, fetch or import models").add_subparsers(dest="models_command", required=True)
     fetch = models.add_parser("fetch", help="download and verify a catalog model (default: the default chat model)")
@@ -441,11 +473,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _commands(parser: argparse.ArgumentParser) -> set[str]:
+    return {name for action in parser._actions if isinstance(action, argparse._SubParsersAction) for name in action.choices}
+
+
+def _names_a_file(arg: str) -> bool:
+    """A path (even a missing one, which the window then reports), not a mistyped command."""
+    return not arg.startswith("-") and (os.path.exists(arg) or "/" in arg or os.sep in arg or bool(Path(arg).suffix))
+
+
 def main(argv: list[str] | None = None) -> int:
     from app.core.errors import HearthError
     from app.core.logs import setup_logging
 
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] not in _commands(parser) and _names_a_file(argv[0]):
+        argv = ["gui", *argv]  # `hearth FILE…`, as a file manager or the .desktop file's %F runs it
     args = parser.parse_args(argv)
     if args.selftest is not None and args.command is None:
         from app.selftest import run as selftest

@@ -15,6 +15,10 @@ PACKAGES=(
     binutils
     # packaging/: validate the .desktop file and AppStream metainfo; find the bundle's window in the smoke test
     desktop-file-utils appstream xdotool
+    # the tray tests: a system tray host on the Xvfb display (xdotool above also sends the global shortcut)
+    trayer
+    # tests/test_instance.py: prove a second launch makes no system call on the data folder
+    strace
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -3,6 +3,7 @@ and (HEARTH_SLOW=1) the frozen bundle builds, passes its own self-test and opens
 
 from __future__ import annotations
 
+import configparser
 import os
 import shutil
 import struct
@@ -30,8 +31,17 @@ def test_the_desktop_file_validates_and_starts_the_window():
     desktop = PACKAGING / f"{APP_ID}.desktop"
     out = subprocess.run([_tool("desktop-file-validate"), str(desktop)], capture_output=True, text=True)
     assert out.returncode == 0 and not out.stdout.strip(), out.stdout
-    entries = dict(line.split("=", 1) for line in desktop.read_text().splitlines() if "=" in line)
+    groups = configparser.ConfigParser(interpolation=None, delimiters=("=",))
+    groups.optionxform = str  # keys are case-sensitive
+    groups.read_string(desktop.read_text())
+    entries = groups["Desktop Entry"]
     assert entries["Exec"].startswith("hearth gui") and entries["Icon"] == APP_ID
+    # A launcher's or dock's menu offers every quick action, each run by `hearth quick NAME`.
+    from app.core.quick import ACTIONS
+
+    assert entries["Actions"].rstrip(";").split(";") == list(ACTIONS)
+    for name, label in ACTIONS.items():
+        assert dict(groups[f"Desktop Action {name}"]) == {"Name": label.rstrip("…"), "Exec": f"hearth quick {name}"}
 
 
 def test_the_appstream_metainfo_validates_with_screenshots_and_release_notes():

@@ -7,6 +7,7 @@ Nothing is ever written into the working directory.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import platformdirs
@@ -22,13 +23,14 @@ def home_override() -> Path | None:
     return Path(value).expanduser().resolve() if value else None
 
 
-def _dir(kind: str) -> Path:
+def _dir(kind: str, create: bool = True) -> Path:
     home = home_override()
     if home is not None:
         path = home / kind
     else:
         path = Path(getattr(platformdirs, f"user_{kind}_dir")(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -36,8 +38,9 @@ def config_dir() -> Path:
     return _dir("config")
 
 
-def data_dir() -> Path:
-    return _dir("data")
+def data_dir(create: bool = True) -> Path:
+    """`create=False` only names it: a second launch must not touch the running one's folder."""
+    return _dir("data", create)
 
 
 def cache_dir() -> Path:
@@ -46,6 +49,16 @@ def cache_dir() -> Path:
 
 def log_dir() -> Path:
     return _dir("log")
+
+
+def runtime_dir() -> Path:
+    """Per-user, private (0700) and short-lived: the single-instance socket lives here, never
+    under HEARTH_HOME, whose path may be longer than a Unix socket name allows."""
+    with warnings.catch_warnings():  # no XDG_RUNTIME_DIR: platformdirs falls back to /tmp and says so
+        warnings.simplefilter("ignore")
+        path = Path(platformdirs.user_runtime_dir(APP_NAME, appauthor=False))
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
 
 
 def settings_file() -> Path:

@@ -49,6 +49,8 @@ class CloudSettings(BaseModel):
     timeout_s: float = Field(60.0, gt=0.0)
     retries: int = Field(2, ge=0, le=5)
     max_input_tokens: int = Field(3000, ge=256)  # the most that leaves for one request (summaries are cut to it)
+    # The tray's "Pause cloud escalation": wins over every policy until turned back, in every front end.
+    paused: bool = False
 
     @model_validator(mode="before")
     @classmethod

@@ -33,6 +33,7 @@ from app.core.ingest import ingest_iter
 from app.core.services import DEFAULT_COLLECTION
 from app.core.store.catalog import DocumentRecord
 from app.ui.documents_model import RECORD_ROLE, DocumentsModel, sorted_filtered
+from app.ui.dropping import dropped_items
 from app.ui.workers import FolderWatcher, GeneratorWorker, Jobs
 
 
@@ -126,6 +127,46 @@ class IngestPanel(QWidget):
             self.label.setText(f"{progress.done} of {progress.total} files · {self._eta}")
 
 
+class CollectionList(QListWidget):
+    """The sidebar's collections; files dropped onto one go into that collection."""
+
+    dropped = Signal(list, str)  # dropped items (app.ui.dropping), the collection they go into
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+
+    # The item view's own handlers accept only its model's drag types: take URLs ourselves.
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.dragEnterEvent(event)
+        self.mark(self.itemAt(event.position().toPoint()) if event.isAccepted() else None)
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.mark(None)
+        super().dragLeaveEvent(event)
+
+    def mark(self, target: QListWidgetItem | None) -> None:
+        """Show which collection the drop would go into."""
+        for row in range(self.count()):
+            item = self.item(row)
+            item.setData(Qt.ItemDataRole.BackgroundRole, self.palette().highlight() if item is target else None)
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.mark(None)
+        item = self.itemAt(event.position().toPoint()) or self.currentItem()
+        if item is None or not event.mimeData().hasUrls():
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.dropped.emit(dropped_items(event.mimeData()), item.data(Qt.ItemDataRole.UserRole))
+
+
 class LibraryView(QWidget):
     documents_changed = Signal()
     ingest_finished = Signal(object)  # IngestReport, or None when cancelled
@@ -147,8 +188,9 @@ class LibraryView(QWidget):
         side = QWidget()
         side_box = QVBoxLayout(side)
         side_box.addWidget(QLabel("<b>Collections</b>"))
-        self.collections = QListWidget()
+        self.collections = CollectionList()
         self.collections.setAccessibleName("Collections")
+        self.collections.setToolTip("Drop files onto a collection to add them to it")
         self.collections.currentItemChanged.connect(self._collection_picked)
         side_box.addWidget(self.collections, 1)
         grid = QHBoxLayout()

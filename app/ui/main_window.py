@@ -4,14 +4,18 @@ the embedder and the model load on a worker, and each view starts working when i
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QStackedWidget, QTabWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QTabWidget
 
+from app.core.drops import Drop, sort_dropped
 from app.core.services import Services
 from app.ui import theme
 from app.ui.chat_view import ChatView
 from app.ui.consent import ConsentBroker
+from app.ui.dropping import dropped_items
 from app.ui.first_run import FirstRun
 from app.ui.library_view import LibraryView
 from app.ui.prefs import prefs
@@ -60,6 +64,8 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.tabs)
         self.stack.addWidget(self.first_run)
         self.setCentralWidget(self.stack)
+        self.drop_notice: QMessageBox | None = None  # what the last drop left out, and why
+        self.model_offers: list[QMessageBox] = []  # "import this .gguf?", one per dropped model
         self._wire()
         self._menus()
         self.model_state = QLabel("")
@@ -70,6 +76,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(services.settings.warning)
         self._restore()
         self.loader: GeneratorWorker | None = None
+        self.tray = None  # app.run sets its Tray: while the tray shows the icon, closing hides the window
+        self.quitting = False
         if load_models:
             self.load_models()
 
@@ -123,6 +131,8 @@ class MainWindow(QMainWindow):
         self.chat.answered.connect(self.privacy.refresh)
         self.tasks.finished.connect(lambda _r: self.privacy.refresh())
         self.settings_view.theme_changed.connect(self._theme_changed)
+        self.library.collections.dropped.connect(lambda items, name: self.take_drop(sort_dropped(items), name))
+        self.tasks.files_dropped.connect(lambda items: self.take_drop(sort_dropped(items), for_task=True))
 
     def _theme_changed(self, name: str) -> None:
         theme.apply(name)
@@ -148,7 +158,7 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self._action(file, "&Export conversation as Markdown…", "Ctrl+E", self.chat.export_conversation)
         file.addSeparator()
-        self._action(file, "&Quit", "Ctrl+Q", self.close)
+        self._action(file, "&Quit", "Ctrl+Q", self.quit_app)
         docs = bar.addMenu("&Documents")
         self._action(docs, "&Remove selected", QKeySequence.StandardKey.Delete, self.library.remove_selected)
         self._action(docs, "Re-&index selected", "F5", self.library.reindex_selected)
@@ -189,20 +199,57 @@ class MainWindow(QMainWindow):
     def show_error(self, message: str) -> None:
         self.statusBar().showMessage(f"Error: {message}")
 
-    # -- drag and drop -------------------------------------------------------------------
+    # -- drag and drop, and files handed over by a later launch ------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
-        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if not files:
-            return
-        event.acceptProposedAction()
-        if self.tabs.currentWidget() is self.tasks:
-            self.tasks.add_files(files)  # dropped on the task panel: files to run the task on
-        else:
-            self.library.ingest_files(files)
+        """Anywhere the sidebar and the task panel do not take it: into the current collection."""
+        items = dropped_items(event.mimeData())
+        if items:
+            event.acceptProposedAction()
+            self.take_drop(sort_dropped(items))
+
+    def take_drop(self, drop: Drop, collection: str | None = None, for_task: bool = False) -> None:
+        """Documents go to `collection` (default: the current one), or to the current task;
+        GGUF models are offered for import; everything else is listed with its reason."""
+        if drop.problems():
+            self.drop_notice = QMessageBox(QMessageBox.Icon.Warning, "Some dropped items were left out",
+                                           "These were not used; the rest go on:", parent=self)
+            self.drop_notice.setInformativeText("\n".join(drop.problems()))
+            self.drop_notice.open()
+        for model in drop.models:
+            self._offer_model(model)
+        if not for_task:
+            if drop.documents:
+                self.library.ingest_files(drop.documents, collection)
+        elif files := drop.files():
+            self.show_view(self.tabs.indexOf(self.tasks))
+            self.tasks.run_on(files)
+
+    def _offer_model(self, path: Path) -> None:
+        yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
+        offer = QMessageBox(QMessageBox.Icon.Question, "Import a model?",
+                            f"{path.name} is a GGUF model. Import it so that Settings can select it as the chat model?",
+                            yes | no, self)
+
+        def answered(code: int) -> None:
+            self.model_offers.remove(offer)
+            if code == yes:
+                self.show_view(self.tabs.indexOf(self.settings_view))
+                self.settings_view.import_gguf(path)
+
+        offer.finished.connect(answered)
+        self.model_offers.append(offer)
+        offer.open()
+
+    def take_handover(self, drop: Drop) -> None:
+        """`hearth FILE…` while this one runs: come forward, and take the files as a drop."""
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        self.take_drop(drop)
 
     # -- shutdown ------------------------------------------------------------------------
     def confirm_quit(self) -> bool:
@@ -210,7 +257,19 @@ class MainWindow(QMainWindow):
                                       "Quit anyway? Files added so far are kept.")
         return answer == QMessageBox.StandardButton.Yes
 
+    def quit_app(self) -> None:
+        """File ▸ Quit and the tray's Quit: the window closes for good even when a tray keeps it."""
+        self.quitting = True
+        if self.close():
+            QApplication.quit()
+        self.quitting = False
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self.tray is not None and self.tray.keeps_running() and not self.quitting:
+            event.ignore()
+            self.hide()
+            self.tray.window_hidden()
+            return
         if self.jobs.busy(besides=self.loader) and not self.confirm_quit():
             event.ignore()
             return

@@ -7,11 +7,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtGui import QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QKeySequenceEdit,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core import paths, reload
 from app.core.models import registry
+from app.ui.hotkey import DEFAULT as DEFAULT_SHORTCUT
 from app.ui.library_view import button
 from app.ui.prefs import prefs
 from app.ui.theme import THEMES
@@ -23,6 +38,7 @@ DEFAULT = "(the default model)"
 class SettingsView(QWidget):
     status = Signal(str)
     theme_changed = Signal(str)
+    shortcut_changed = Signal(str)  # the quick-action palette's global shortcut, as Qt's portable text
     reloaded = Signal(bool)  # True when the engine was swapped
 
     def __init__(self, services, jobs: Jobs, parent=None) -> None:
@@ -33,7 +49,14 @@ class SettingsView(QWidget):
         self.load()
 
     def _build(self) -> None:
-        box = QVBoxLayout(self)
+        # The groups scroll, so the view never forces the window taller than a small screen.
+        page = QWidget()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(page)
+        QVBoxLayout(self).addWidget(scroll)
+        box = QVBoxLayout(page)
         model = QGroupBox("Language model")
         form = QFormLayout(model)
         row = QHBoxLayout()
@@ -83,6 +106,25 @@ class SettingsView(QWidget):
         lform.addRow("Theme", self.theme)
         box.addWidget(look)
 
+        quick = QGroupBox("Quick actions")
+        qform = QFormLayout(quick)
+        row = QHBoxLayout()
+        self.shortcut = QKeySequenceEdit(QKeySequence(str(prefs().value("quick_shortcut", DEFAULT_SHORTCUT))))
+        self.shortcut.setMaximumSequenceLength(1)
+        self.shortcut.setAccessibleName("Global shortcut for the quick actions")
+        row.addWidget(self.shortcut, 1)
+        self.shortcut_button = button("Use this shortcut", "Grab this key combination for the quick-action palette",
+                                      self._use_shortcut, "Use this global shortcut")
+        row.addWidget(self.shortcut_button)
+        qform.addRow("Palette shortcut", row)
+        self.shortcut_status = QLabel("")  # the tray says whether the grab worked, or why it cannot (Wayland)
+        self.shortcut_status.setWordWrap(True)
+        self.shortcut_status.setAccessibleName("Global shortcut status")
+        qform.addRow("", self.shortcut_status)
+        box.addWidget(quick)
+
+        box.addWidget(self._store_box())
+
         data = QGroupBox("Where your data lives")
         dform = QFormLayout(data)
         self.data_dir = QLabel(str(paths.data_dir()))
@@ -97,8 +139,71 @@ class SettingsView(QWidget):
         box.addWidget(data)
         box.addStretch(1)
 
+    def _store_box(self) -> QGroupBox:
+        """Embedded, or a team's Chroma server (its token only ever goes to the keyring)."""
+        store = QGroupBox("Document store")
+        form = QFormLayout(store)
+        self.store_kind = QComboBox()
+        self.store_kind.addItem("Embedded in the data folder", "embedded")
+        self.store_kind.addItem("A team's Chroma server", "server")
+        self.store_kind.setAccessibleName("Document store")
+        self.store_kind.currentIndexChanged.connect(lambda _i: self.store_url.setEnabled(self.store_kind.currentData() == "server"))
+        form.addRow("Store", self.store_kind)
+        self.store_url = QLineEdit()
+        self.store_url.setPlaceholderText("http://HOST:8000 (a `chroma run` server)")
+        self.store_url.setAccessibleName("Store server URL")
+        form.addRow("Server URL", self.store_url)
+        self.store_token = QLineEdit()
+        self.store_token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.store_token.setPlaceholderText("only if the server wants one; stored in the OS keyring")
+        self.store_token.setAccessibleName("Store server token")
+        form.addRow("Token", self.store_token)
+        row = QHBoxLayout()
+        row.addWidget(button("Use this store", "Check the server answers, then save; the store opens there at the next start",
+                             self.use_store, "Use this document store"))
+        row.addWidget(button("Check", "Ask the store whether it answers and how many documents it holds", self.check_store,
+                             "Check the document store"))
+        form.addRow("", row)
+        self.store_status = QLabel("")
+        self.store_status.setWordWrap(True)
+        self.store_status.setAccessibleName("Document store status")
+        form.addRow("", self.store_status)
+        return store
+
+    def _store_job(self, job, busy: str) -> GeneratorWorker:
+        self.store_status.setText(busy)
+        worker = GeneratorWorker(job)
+        worker.finished_with.connect(self.store_status.setText)
+        worker.errored.connect(self.store_status.setText)
+        return self.jobs.start(worker)
+
+    def use_store(self) -> GeneratorWorker:
+        from app.core.store import server
+
+        url = self.store_url.text().strip() if self.store_kind.currentData() == "server" else ""
+        token = self.store_token.text().strip() or None
+        self.store_token.clear()
+
+        def job(_cancel) -> str:
+            self.services.settings.store = server.use(url, token)  # so a later save elsewhere keeps it
+            where = server.summary(server.status(url))
+            return f"Saved: {where}. Hearth opens this store at its next start."
+
+        return self._store_job(job, "Checking the store…")
+
+    def check_store(self) -> GeneratorWorker:
+        from app.core.store import server
+
+        url = self.services.settings.store.server_url
+        return self._store_job(lambda _cancel: server.summary(server.status(url)), "Checking the store…")
+
     def load(self) -> None:
         s = self.services.settings
+        self.store_kind.setCurrentIndex(1 if s.store.server_url else 0)
+        self.store_url.setText(s.store.server_url)
+        self.store_url.setEnabled(bool(s.store.server_url))
+        self.store_status.setText(f"The Chroma server at {s.store.server_url} (Check asks it)" if s.store.server_url
+                                  else "Embedded in the data folder")
         self.model.clear()
         self.model.addItem(DEFAULT, "")
         for entry in registry.all_models():
@@ -111,6 +216,11 @@ class SettingsView(QWidget):
         self.theme.blockSignals(True)
         self.theme.setCurrentText(str(prefs().value("theme", "system")))
         self.theme.blockSignals(False)
+
+    def _use_shortcut(self) -> None:
+        sequence = self.shortcut.keySequence().toString(QKeySequence.SequenceFormat.PortableText)
+        if sequence:
+            self.shortcut_changed.emit(sequence)
 
     def set_theme(self, name: str) -> None:
         self.theme.setCurrentText(name)

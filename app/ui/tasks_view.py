@@ -40,6 +40,7 @@ from app.core.tasks.extract import BUILTIN, load_schema
 from app.core.tasks.summarize import LENGTHS, STYLES
 from app.core.tasks.transform import PRESETS
 from app.ui.consent import ConsentBroker
+from app.ui.dropping import dropped_items
 from app.ui.extraction_model import ExtractionModel, ExtractionRow
 from app.ui.library_view import LibraryView, button, fill_with_panes
 from app.ui.source_viewer import Place, SourceViewer
@@ -55,7 +56,11 @@ def badge_html(result) -> str:
 
 
 class TasksView(QWidget):
+    """Files dropped here run the current task (sorted and routed by the window: `files_dropped`);
+    dropped text becomes the pasted text and runs it."""
+
     status = Signal(str)
+    files_dropped = Signal(list)  # dropped items (app.ui.dropping)
     finished = Signal(object)  # the list of (label, TaskResult) of one run
     progress_text = Signal(str)  # each progress message as it is shown
 
@@ -67,6 +72,7 @@ class TasksView(QWidget):
         self.activity = Activity()
         self.viewer = SourceViewer(jobs)
         self._build()
+        self.setAcceptDrops(True)
 
     # -- layout --------------------------------------------------------------------------
     def _build(self) -> None:
@@ -90,7 +96,8 @@ class TasksView(QWidget):
         box.addWidget(QLabel("<b>Or paste text</b> (used when no file is chosen)"))
         self.pasted = QPlainTextEdit()
         self.pasted.setAccessibleName("Text to run the task on")
-        self.pasted.setPlaceholderText("Paste text here…")
+        self.pasted.setPlaceholderText("Paste text here, or drop it anywhere on this panel to run the task on it…")
+        self.pasted.setAcceptDrops(False)  # a drop here runs the task (dropEvent), rather than inserting file names
         box.addWidget(self.pasted, 2)
 
         right = QWidget()
@@ -233,6 +240,28 @@ class TasksView(QWidget):
                 item.setToolTip(str(f))
                 self.files.addItem(item)
 
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if event.mimeData().hasUrls() or event.mimeData().text().strip():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
+        mime = event.mimeData()
+        event.acceptProposedAction()
+        if mime.hasUrls():
+            self.files_dropped.emit(dropped_items(mime))
+        elif mime.text().strip():
+            self.pasted.setPlainText(mime.text())
+            self._start_dropped([None])
+
+    def run_on(self, files) -> None:
+        """Run the current task on these files only (they join the list too)."""
+        self.add_files(files)
+        self._start_dropped([str(f) for f in files])
+
+    def _start_dropped(self, targets: list[str | None]) -> None:
+        if self.start(targets) is None and self.worker is not None:
+            self.status.emit("A task is running: what you dropped waits in the lists; press Run when it ends")
+
     def choose_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Files for the task", str(Path.home()))
         self.add_files(files)
@@ -267,10 +296,11 @@ class TasksView(QWidget):
                 "language": self.language.text().strip() or "English"}
 
     # -- running -------------------------------------------------------------------------
-    def start(self) -> GeneratorWorker | None:
+    def start(self, targets: list[str | None] | None = None) -> GeneratorWorker | None:
+        """`targets`: files (None for the pasted text) instead of everything ticked and listed."""
         if self.worker is not None:
             return None
-        task, targets = self.task(), self._sources()
+        task, targets = self.task(), self._sources() if targets is None else targets
         if not targets:
             QMessageBox.information(self, "Nothing to work on", "Tick library documents, add files, or paste some text first.")
             return None

@@ -14,8 +14,9 @@ Route = Literal["local", "ask", "auto"]
 
 
 def decide(cloud: CloudSettings, task: str, confidence: float) -> Route:
-    """"local" keeps the local result; "ask" needs the user's consent first; "auto" sends."""
+    """"local" keeps the local result; "ask" needs the user's consent first; "auto" sends.
+    A pause (the tray's toggle) keeps everything local whatever the policies say."""
     policy, threshold = cloud.for_task(task)
-    if policy == "never" or not cloud.base_url or confidence >= threshold:
+    if cloud.paused or policy == "never" or not cloud.base_url or confidence >= threshold:
         return "local"
     return policy
