@@ -66,8 +66,20 @@ def _temporary_home():
                 os.environ["HEARTH_HOME"] = before
 
 
+def _shortcut_library() -> None:
+    """The tray's global shortcut imports python-xlib only when its grab starts: a frozen build
+    that left it out would lose the shortcut silently, so the self-test imports it."""
+    if sys.platform.startswith("linux"):
+        try:
+            import Xlib.display  # noqa: F401
+            import Xlib.XK  # noqa: F401
+        except ImportError as exc:
+            raise SelftestFailure(f"python-xlib, which the global shortcut needs, cannot be imported ({exc})") from exc
+
+
 def _selftest(model: str | None) -> str:
     chat = _chat_model(model)
+    _shortcut_library()
     with _temporary_home():
         from app.core.ingest import ingest
         from app.core.llm.local import LocalEngine
