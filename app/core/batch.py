@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core import sources
 from app.core.documents import DocumentError
 from app.core.errors import HearthError
 from app.core.routing.router import run
@@ -78,7 +79,7 @@ def file_records(parser, files: Iterable[Path]) -> Iterator[Record]:
     for path in files:
         ref = {"file": str(path)}
         try:
-            text = "\n\n".join(section.text for section in parser.parse(path).sections)
+            text = sources.read(parser, path).text
         except DocumentError as exc:
             yield Record(ref, None, f"{path}: {exc}")
             continue

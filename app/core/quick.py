@@ -111,17 +111,13 @@ def inputs(name: str, text: str, option: str | None = None) -> tuple[str, dict]:
 
 def file_text(path: str | Path) -> str:
     """A file's text as ingestion parses it (in the isolated parser); TaskError names the file and why."""
-    from app.core import sources
     from app.core.documents.model import DocumentError
-    from app.core.isolation import ParserProcess
+    from app.core.isolation import read_texts
 
-    parser = ParserProcess()
     try:
-        return sources.read(parser, Path(path)).text
-    except DocumentError as exc:
-        raise TaskError(f"{path}: {exc}") from exc
-    finally:
-        parser.close()
+        return read_texts([Path(path)])
+    except DocumentError as exc:  # read_texts already names the file
+        raise TaskError(str(exc)) from exc
 
 
 def run_quick(services, name: str, text: str, option: str | None = None, cancel: threading.Event | None = None,
