@@ -1,6 +1,5 @@
 """Named, append-only SQLite migrations: each runs once, in order, inside its own transaction.
-(The document catalog has its own copy of this loop; it can move here when its owner next
-touches it.)"""
+The document catalog and the conversations share this one loop."""
 
 from __future__ import annotations
 

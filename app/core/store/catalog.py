@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core import migrations
+
 MIGRATIONS: list[tuple[str, str]] = [
     (
         "0001_documents",
@@ -88,16 +90,7 @@ class Catalog:
 
     def _migrate(self) -> None:
         with self._lock:
-            self._db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
-            done = {row[0] for row in self._db.execute("SELECT name FROM schema_migrations")}
-            for name, sql in MIGRATIONS:
-                if name in done:
-                    continue
-                self._db.execute("BEGIN")
-                for statement in filter(str.strip, sql.split(";")):  # executescript would commit early
-                    self._db.execute(statement)
-                self._db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, time.time()))
-                self._db.execute("COMMIT")
+            migrations.apply(self._db, MIGRATIONS)
 
     def get(self, collection: str, path: str) -> DocumentRecord | None:
         with self._lock:
