@@ -5,9 +5,12 @@ verify step would call providers over the network): the patterns of its provider
 (Artifactory, AWS, Azure, Discord, GitHub, GitLab, Mailchimp, npm, PyPI, SendGrid, Slack,
 Stripe, Telegram, Twilio...), its keyword rules (`password = "..."`, `db_pass: ...`,
 `"..." != passwd`), its quoted high-entropy strings and its heuristic filters. Ours adds what it
-lacks: whole JWTs and PEM blocks (its patterns stop at the payload and at the BEGIN line),
-newer key prefixes, Bearer tokens, a password after a user name in prose ("login snoop pw
-biggreenhat"), and unquoted random-looking tokens.
+lacks: whole JWTs and PEM blocks (its patterns stop at the payload and at the BEGIN line; an
+unsigned JWT and a key cut off before its END line count too), newer key prefixes, Bearer
+tokens, a password after a user name in prose ("login snoop pw biggreenhat", "u: snoop / p:
+..."), values assigned to a secret name in any syntax (`secret[] = ...`, `password => ...`),
+and unquoted random-looking tokens. The keyword rules of every language detect-secrets knows are
+tried on every text (it picks them by file extension; a request has none).
 """
 
 from __future__ import annotations
@@ -26,22 +29,50 @@ from app.core.privacy.spans import Span, pattern_spans
 # value from 0.75 to 0.85 gives the same result; above 0.87 real tokens start to be missed.
 ENTROPY_THRESHOLD = 0.83
 
+# A secret's name in code and config, in the languages of the phone regions too.
+_SECRET_WORDS = (
+    r"(?i:key|secret|token|password|passwd|passphrase|pass|pwd|passwort|kennwort|mot de passe|senha|wachtwoord"
+    r"|l[öo]senord|has[łl]o|salasana|adgangskode|passord|contrase[ñn]a|パスワード|密码|密碼|비밀번호)"
+)
 _OURS = re.compile(
-    r"(?=[srgxAe-])(?:"  # every alternative starts with one of these: a quick test at each position
+    r"(?=[srgxAehdyl<-])(?:"  # every alternative starts with one of these: a quick test at each position
     r"\bsk-[A-Za-z0-9_-]{20,}"  # OpenAI (sk-, sk-proj-), Anthropic (sk-ant-)
     r"|\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}"  # Stripe, test keys and any length
     r"|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{22,}"  # GitHub
     r"|\bxox[abposr]-[A-Za-z0-9-]{10,}"  # Slack
-    r"|\bAIza[0-9A-Za-z_-]{35}"  # Google
-    r"|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"  # JWT: header.payload.signature
-    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----)"
+    r"|\bAIza[0-9A-Za-z_-]{35}|\bya29\.[0-9A-Za-z_-]{20,}"  # Google API key, OAuth access token
+    r"|\bhf_[A-Za-z0-9]{30,}"  # Hugging Face
+    r"|\bdo[opr]_v1_[a-f0-9]{64}"  # DigitalOcean
+    r"|\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"  # Shopify
+    r"|\bgl(?:c|sa)_[A-Za-z0-9_]{32,}"  # Grafana
+    r"|\bdckr_pat_[A-Za-z0-9_-]{27,}"  # Docker Hub
+    r"|\blin_api_[A-Za-z0-9]{40}"  # Linear
+    r"|\bxapp-\d-[A-Z0-9]+-\d+-[a-f0-9]{32,}"  # Slack app-level
+    # XML: <password>...</password>, <add key="ApiSecret" value="..."/>
+    rf"|<(?P<tag>[\w:.-]*{_SECRET_WORDS}[\w:.-]*)>(?P<x>[^<\s]{{4,}})</(?P=tag)>"
+    rf"|<[^<>]*\b(?:key|name)=\"[^\"]*{_SECRET_WORDS}[^\"]*\"\s+value=\"(?P<xv>[^\"]{{4,}})\""
+    r"|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*)?"  # JWT: header.payload[.signature]
+    # A PEM private key to its END line, or, cut off before it, its BEGIN line and the lines after up to a blank one.
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----|[^\n]*(?:\n[^\n]+)*))"
 )
 _BEARER = re.compile(r"\bBearer\s+(?P<v>[A-Za-z0-9._~+/-]{16,}=*)")
-# `api_key = ...`, `"client_secret": "..."`, `DB_PASSWORD=...`, "the password is ...": the value,
-# whatever its shape, once it holds a letter and a digit ("password: ********" stays).
-_ASSIGNED = re.compile(r"(?i)(?:key|secret|token|password|passwd|pwd|passphrase)[\"']?(?:\s*[:=]|\s+is)\s*[\"']?(?P<v>[^\s\"'`,;]{8,})")
-# "login snoop pw biggreenhat", "UserName snoop PassWord biggreenhat": a user name, then a password word.
-_USER_PASSWORD = re.compile(r"(?i)\b(?:user(?:\s?name)?|login)\s*[:=]?\s*\S+\s+(?:password|passwd|pwd|pw|pass)\s*[:=]?\s*(?P<v>[^\s\"'`]+)")
+# `api_key = ...`, `"client_secret": "..."`, `DB_PASSWORD=...`, `secret[] = ...`, `password => ...`,
+# `pwd := ...`, `key = @"..."`, "the password is ...": the value, whatever its shape, once it holds a
+# letter and a digit, or a letter and three kinds of symbol ("password: ********" stays).
+_ASSIGNED = re.compile(
+    rf"{_SECRET_WORDS}[\"'\]]?(?:\[\d*\])?(?:\s*(?:=>|:=|[:=：])|\s+(?i:is))\s*@?[\"']?"
+    r"(?P<v>[^\s\"'`,;]{8,})"
+)
+_SYMBOL = re.compile(r"[!#$%&*+<>?@^{}|~\[\]()]")
+# "login snoop pw biggreenhat", "UserName snoop PassWord biggreenhat": a user name, then a password
+# word; or a "u:" line, then a "p:" line.
+_USER_PASSWORD = re.compile(
+    r"(?im)\b(?:user(?:\s?name)?|login)\s*[:=]?\s*\S+\s+(?:password|passwd|pwd|pw|pass)\s*[:=]?\s*(?P<v>[^\s\"'`]+)"
+    r"|^[ \t]*u[ \t]*:[ \t]*\S+[ \t]*\n[ \t]*p[ \t]*:[ \t]*(?P<p>[^\s\"'`]+)"
+)
+# Values that say they are none: "a-fake-api-key", "insert_key_here", "changeme" (detect-secrets'
+# own tests exclude "fake" the same way).
+_PLACEHOLDER_VALUE = re.compile(r"(?i)fake|dummy|placeholder|insert\w*here|changeme")
 _WORD = re.compile(r"[A-Z][a-z]{3,}|[a-z]{4,}")
 _TOKEN = re.compile(r"(?<![\w+/.-])[A-Za-z0-9_+/-]{20,}={0,2}(?![\w+/=-])")
 # A quoted hex string after a digest word is a hash ("hexdigest() == '00ac...'", "sha256: ..."), not a key.
@@ -57,6 +88,10 @@ _COMPARED = re.compile(r"[=!]=\s*\w*$")
 _ASSIGNMENT_BEGIN = r"(?:(?<=\W)|(?<=^))"
 # The plugins covered better above, or not secrets at all here.
 _SKIPPED_PLUGINS = {"IPPublicDetector", "JwtTokenDetector", "PrivateKeyDetector"}
+# Patterns that must match a whole word: detect-secrets' master anchors the Telegram one (commit
+# efc122a, after 1.5.0: "arn:aws:sns:...:111122223333:aaa..." is no bot token); anchored to the
+# word here, not the line, since a request is prose.
+_WHOLE_WORD = {"TelegramBotTokenDetector": lambda p: re.compile(rf"(?<![\w:]){p.pattern}(?![\w-])", p.flags)}
 
 
 def secrets(text: str) -> Iterator[Span]:
@@ -81,7 +116,9 @@ def _plugin_findings(lib: _DetectSecrets, text: str) -> Iterator[Span]:
             windows.append([start, end])
     for start, end in windows:
         for pattern in lib.assignment_patterns:
-            yield from _plugin_spans(pattern, pattern.finditer(text, start, end))
+            for span in _plugin_spans(pattern, pattern.finditer(text, start, end)):
+                if not _PLACEHOLDER_VALUE.search(span.value):
+                    yield span
 
 
 def _keyword_findings(lib: _DetectSecrets, text: str) -> Iterator[Span]:
@@ -122,11 +159,23 @@ def _entropy_findings(lib: _DetectSecrets, text: str) -> Iterator[Span]:
 
 
 def _our_findings(text: str) -> Iterator[Span]:
-    yield from pattern_spans("SECRET", _OURS, text)
+    for m in _OURS.finditer(text):
+        if m.group("x") or m.group("xv"):  # an XML value: not under a plist's bare <key>, nor a template
+            group = "x" if m.group("x") else "xv"
+            if (m.group("tag") or "").lower() == "key" or _detect_secrets().filtered(m.group(group), _line(text, m.start())):
+                continue
+        else:
+            group = 0
+        yield Span("SECRET", m.start(group), m.end(group), m.group(group))
     yield from pattern_spans("SECRET", _BEARER, text, "v")
     yield from pattern_spans("SECRET", _USER_PASSWORD, text, "v")
+    yield from pattern_spans("SECRET", _USER_PASSWORD, text, "p")
     for span in pattern_spans("SECRET", _ASSIGNED, text, "v"):
-        if re.search(r"\d", span.value) and re.search(r"[A-Za-z]", span.value) and "://" not in span.value:
+        if not re.search(r"[A-Za-z]", span.value) or "://" in span.value or _PLACEHOLDER_VALUE.search(span.value):
+            continue
+        if re.search(r"\d", span.value):
+            yield span
+        elif len(set(_SYMBOL.findall(span.value))) >= 3 and not _detect_secrets().filtered(span.value, _line(text, span.start)):
             yield span
     for span in pattern_spans("SECRET", _TOKEN, text):
         if _random_looking(span.value):
@@ -145,12 +194,22 @@ def _plugin_spans(pattern: re.Pattern[str], matches: Iterator[re.Match[str]]) ->
         yield Span("SECRET", start, end, m.string[start:end])
 
 
+# An expression, not a value: "api_key or None", "QInputDialog | None = None".
+_CODE_AFTER = re.compile(r"\s(?:or|if|\||=|==|\+)\s")
+
+
 def _unquoted_word(span: Span, text: str) -> Span:
-    """A keyword rule's value ends at the line's end (detect-secrets reads a line at a time); an
-    unquoted one ends at its first space ("DB_PASSWORD=x -p 8000" is a password and a flag)."""
+    """A keyword rule's value ends at the line's end (detect-secrets reads a line at a time), as
+    a quoted one does and one after `key: ` or `key = ` (YAML, INI: "secret: two words"); one
+    written shell-style ends at its first space ("DB_PASSWORD=x -p 8000" is a password and a flag)
+    or semicolon."""
     if span.start > 0 and text[span.start - 1] in "\"'`":
         return span
-    value = span.value.split(maxsplit=1)[0]
+    spaced = re.search(r"(?::|\s=)[ \t]+$", text[max(0, span.start - 8) : span.start])
+    if spaced and not _CODE_AFTER.search(span.value):
+        value = span.value.rstrip()
+    else:  # also ends at a ';' ("Password=x;Encrypt=true", "AccountKey=...;EndpointSuffix=...")
+        value = re.split(r"[\s;]", span.value, maxsplit=1)[0]
     return Span("SECRET", span.start, span.start + len(value), value)
 
 
@@ -176,7 +235,7 @@ class _DetectSecrets:
 
         plugins = get_mapping_from_secret_type_to_class().values()  # every built-in plugin class
         patterns = [
-            pattern
+            _WHOLE_WORD.get(cls.__name__, lambda p: p)(pattern)
             for cls in plugins
             if issubclass(cls, RegexBasedDetector) and cls.__name__ not in _SKIPPED_PLUGINS
             for pattern in cls.denylist
@@ -191,6 +250,8 @@ class _DetectSecrets:
             **keyword.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP,
             **keyword.CONFIG_DENYLIST_REGEX_TO_GROUP,
             **keyword.GOLANG_DENYLIST_REGEX_TO_GROUP,
+            **keyword.COMMON_C_DENYLIST_REGEX_TO_GROUP,  # `password = @"..."`, `char secret[25] = "..."`
+            **keyword.C_PLUS_PLUS_REGEX_TO_GROUP,  # `std::string secret("...")`, `secret.assign("...")`
         }.items())
         self.preceded_pattern = keyword.PRECEDED_BY_EQUAL_COMPARISON_SIGNS_QUOTES_REQUIRED_REGEX
         self.keyword = re.compile("|".join(keyword.DENYLIST), re.I)
@@ -199,13 +260,14 @@ class _DetectSecrets:
 
     def filtered(self, value: str, line: str) -> bool:
         """detect-secrets' own false-positive filters (templates, $VARS, f(x) references, UUIDs,
-        sequences), and two of ours for code: a type (`api_key: str`) and a variable named for a
-        secret (`self._api_key = api_key`, `record(secret=secret)`)."""
+        sequences), and three of ours: a value that calls itself a placeholder, and for code a type
+        (`api_key: str`) and a variable named for a secret (`self._api_key = api_key`, `record(secret=secret)`)."""
         h = self._heuristic
         return (h.is_templated_secret(value) or h.is_prefixed_with_dollar_sign(value) or h.is_indirect_reference(line)
+                or bool(_PLACEHOLDER_VALUE.search(value))
                 or h.is_potential_uuid(value) or h.is_sequential_string(value) or h.is_not_alphanumeric_string(value)
                 or re.split(r"[\s|\[,)]", value, maxsplit=1)[0] in _TYPE_NAMES
-                or bool(_IDENTIFIER.fullmatch(value.rstrip(")")) and self.keyword.search(value)))
+                or bool(_IDENTIFIER.fullmatch(value.rstrip("):;,")) and self.keyword.search(value)))
 
 
 @functools.cache

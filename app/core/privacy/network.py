@@ -101,8 +101,17 @@ def ips(text: str) -> Iterator[Span]:
             yield _with_prefix(m)
     for m in _IPV6.finditer(text):
         span = _with_prefix(m)
-        if _plausible_ipv6(m.group("ip"), cidr=span.end > m.end("ip")):
+        if m.group("ip") == "::" and span.end == m.end("ip"):
+            if _UNSPECIFIED_BEFORE.search(text[max(0, m.start() - 8) : m.start()]) or _UNSPECIFIED_AFTER.match(text, m.end()):
+                yield span
+        elif _plausible_ipv6(m.group("ip"), cidr=span.end > m.end("ip")):
             yield span
+
+
+# The unspecified address "::" alone, only as a value ("src=::") or closing a line or sentence
+# ("listen on ::"); "f :: Int" (Haskell), "a[::]" and "std::" stay code.
+_UNSPECIFIED_BEFORE = re.compile(r"=\s*$")
+_UNSPECIFIED_AFTER = re.compile(r"[.,;!?)]?[ \t]*(?:$|\n)")
 
 
 def _with_prefix(m: re.Match[str]) -> Span:

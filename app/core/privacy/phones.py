@@ -100,7 +100,7 @@ def _valid(raw: str) -> phonenumbers.PhoneNumber | None:
             number = phonenumbers.parse(raw, region, keep_raw_input=True)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(number) and _as_written(number, region, digits):
+        if phonenumbers.is_valid_number(number) and _as_written(number, region, raw):
             return number
     return None
 
@@ -119,8 +119,28 @@ def _possible_length(region: str, digits: str) -> bool:
     return len(digits) in lengths or (bool(prefix) and digits.startswith(prefix) and len(digits) - len(prefix) in lengths)
 
 
-def _as_written(number: phonenumbers.PhoneNumber, region: str, digits: str) -> bool:
+def _as_written(number: phonenumbers.PhoneNumber, region: str, raw: str) -> bool:
+    """The country's own digits (with or without its trunk prefix), grouped only where the country
+    groups them: "95130-64212" holds a valid Californian number, but no one writes it so."""
     if number.country_code_source != phonenumbers.CountryCodeSource.FROM_DEFAULT_COUNTRY:
         return True  # dialled with an international prefix (0044 ..., 011 49 ...)
-    national = re.sub(r"\D", "", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
-    return digits in (national, _lengths(region)[0] + national)
+    written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    digits, national = re.sub(r"\D", "", raw), re.sub(r"\D", "", written)
+    prefix = _lengths(region)[0]
+    if digits == national:
+        shift = 0
+    elif digits == prefix + national:
+        shift = -len(prefix)  # written with the trunk prefix the format leaves out
+    else:  # "1710412345" is a German mobile only as "0171 0412345": bare, it is a Unix timestamp
+        return False
+    return {b + shift for b in _breaks(raw)} <= _breaks(written)
+
+
+def _breaks(written: str) -> set[int]:
+    """After how many digits a written number has a separator: "(11) 98456-5666" -> {2, 7}."""
+    out, count = set(), 0
+    for m in re.finditer(r"\d+", written):
+        if m.start() > 0 and count:
+            out.add(count)
+        count += len(m.group())
+    return out
