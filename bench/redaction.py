@@ -1,6 +1,6 @@
 """Redaction quality and speed: today's detectors against the old hand-written ones, same run.
 
-    scripts/test-session.sh --exec .venv/bin/python bench/redaction.py [--json] [--extra PATH] [--show dev|extra] [--no-test] [--verbose]
+    scripts/test-session.sh --exec .venv/bin/python bench/redaction.py [--json] [--extra PATH]... [--show dev|extra|extra2] [--no-test] [--verbose]
 
 Four sets, per kind, side by side:
 - own: tests/data/redaction.jsonl (a regression set written here, so no evidence on its own).
@@ -17,12 +17,15 @@ Four sets, per kind, side by side:
   Not committed: it is data taken from other projects' repositories, which stays out of this one.
   The figures in #14's note used one converted from detect-secrets' tests/plugins/*_test.py,
   presidio-analyzer's recognizer tests and scrubadub's detector tests at the shared file's commits.
+  --extra may be given again (columns extra dev2, ...): a second set was converted from gitleaks'
+  rule examples (tps/fps in cmd/generate/config/rules/*.go), trufflehog's detector pattern tests
+  and CPython's Lib/test/test_ipaddress.py, none of them in the shared file either.
 - old: the detectors as they were at BASELINE_COMMIT, loaded from git at bench time (so no old
   code stays in app/), scored on the same sets.
 Speed: milliseconds per 1,000 characters and for one 3,000-token request (12,000 characters of
 the own set, the cloud client's 4 characters a token), new and old, the best of 15 runs taken in
 turns, with the load average; then, in a fresh interpreter, the import and the first redaction
-(where the new detectors load their libraries). --show dev|extra lists the cases of that dev set
+(where the new detectors load their libraries). --show dev|extra|extra2 lists the cases of that dev set
 the new detectors get wrong (never test: it is not for tuning); --no-test leaves the test half
 out altogether (while tuning, so that no test figure is seen before the one final run).
 
@@ -226,18 +229,23 @@ def cold_ms(which: str) -> dict:
 
 
 # -- report ----------------------------------------------------------------------------------------
-def peer_sets(with_test: bool = True, extra: Path | None = None) -> dict[str, list[dict]]:
-    """The case-scored sets, in the table's order: peer dev, extra dev (if given) and (unless left out) peer test."""
+def peer_sets(with_test: bool = True, extra: list[Path] = ()) -> dict[str, list[dict]]:
+    """The case-scored sets, in the table's order: peer dev, the extra dev sets (extra, extra2...) and
+    (unless left out) peer test."""
     peer = load(PEER)
     sets = {"dev": [c for c in peer if peer_split(c) == "dev"]}
-    if extra:
-        sets["extra"] = load(extra)
+    for i, path in enumerate(extra):
+        sets[_extra_name(i)] = load(path)
     if with_test:
         sets["test"] = [c for c in peer if peer_split(c) == "test"]
     return sets
 
 
-def run(show: str | None = None, with_test: bool = True, extra: Path | None = None) -> dict:
+def _extra_name(i: int) -> str:
+    return "extra" if i == 0 else f"extra{i + 1}"
+
+
+def run(show: str | None = None, with_test: bool = True, extra: list[Path] = ()) -> dict:
     own, sets = load(OWN), peer_sets(with_test, extra)
     old = old_module()
     result: dict = {"own_cases": len(own), "peer_cases": {h: len(c) for h, c in sets.items()}}
@@ -260,7 +268,7 @@ def _frac(a: int, n: int) -> str:
 def print_table(result: dict) -> None:
     new, old = result["new"], result["old"]
     sets = list(result["peer_cases"])
-    names = {"dev": "dev", "extra": "extra dev", "test": "test"}
+    names = {"dev": "dev", "test": "test"} | {h: h.replace("extra", "extra dev") for h in sets if h.startswith("extra")}
     print(f"own set: {result['own_cases']} cases (strict precision/recall); case sets (positives caught): "
           + ", ".join(f"{names[h]} {n}" for h, n in result["peer_cases"].items())
           + f"; old = detectors at {BASELINE_COMMIT[:8]}")
@@ -292,8 +300,9 @@ def print_table(result: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--extra", type=Path, help="an extra dev set of peer cases (same format), shown as its own column")
-    parser.add_argument("--show", choices=["dev", "extra"], help="list the cases of a dev set the new detectors get wrong")
+    parser.add_argument("--extra", type=Path, action="append", default=[],
+                        help="an extra dev set of peer cases (same format), shown as its own column; may be given again")
+    parser.add_argument("--show", choices=["dev", "extra", "extra2"], help="list the cases of a dev set the new detectors get wrong")
     parser.add_argument("--no-test", action="store_true", help="leave the peer test half out (while tuning)")
     parser.add_argument("--verbose", action="store_true", help="list each miss and extra span on the own set")
     args = parser.parse_args()

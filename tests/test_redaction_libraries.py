@@ -191,3 +191,55 @@ def test_a_national_number_must_be_grouped_as_its_country_groups_it():
     assert found("lot 21255-51234 shipped") == []
     assert found("lot 212-555-1234 shipped") == [("PHONE", "212-555-1234")]
     assert found("ring 11 98456-5666") == [("PHONE", "11 98456-5666")]  # as Brazil writes it
+
+
+@pytest.mark.parametrize("text, value", [
+    # assignment operators of Makefiles, PHP and Go, a Go type, a backtick, a quoted name and a comma
+    ('HARBOR_TOKEN ?= "k3v9qz7wm2tx8rbn4hd6"', "k3v9qz7wm2tx8rbn4hd6"),
+    ('$relayToken .= "p4wq8zt2mv6kx9rc3nb7"', "p4wq8zt2mv6kx9rc3nb7"),
+    ('var ledgerToken string = "j7cx2mq9vz4tk8wr3pn6"', "j7cx2mq9vz4tk8wr3pn6"),
+    ("harborToken := `w5mz8kq3tx7vc2rb9nd4`", "w5mz8kq3tx7vc2rb9nd4"),
+    ('os.Setenv("ORCHARD_TOKEN", "t8vq3mz6kw2xc9rb4nd7")', "t8vq3mz6kw2xc9rb4nd7"),
+    ("bridge_token=48213907561238470915", "48213907561238470915"),  # a numeric key
+    # an XML element written over three lines
+    ("<serviceToken>\n    q9vm2kt7xz4wc8rb3nd5\n</serviceToken>", "q9vm2kt7xz4wc8rb3nd5"),
+    # prefixed provider tokens, lower case (gitleaks' prefixes), and a random base36 key with none
+    ("runner registered with glrt-m4q8vz2kt7xc9wb3nd6r", "glrt-m4q8vz2kt7xc9wb3nd6r"),
+    ("vault says hvs.k7m2q9vz4tx8wc3rb6nd5pj1", "hvs.k7m2q9vz4tx8wc3rb6nd5pj1"),
+    ("the key is stored as 7kq2vm9xz4tw8cr3bn6dj5hp1 now", "7kq2vm9xz4tw8cr3bn6dj5hp1"),
+    # curl's -u user:password
+    ("curl -s -u deploy:Qz7!vK2m https://ci.internal/hooks", "deploy:Qz7!vK2m"),
+])
+def test_more_secret_shapes(text, value):
+    assert ("SECRET", value) in found(text)
+
+
+def test_a_secret_found_once_is_redacted_wherever_it_repeats():
+    text = "token = 'm8vq2kz7tx4wc9rb3nd6' and again later: m8vq2kz7tx4wc9rb3nd6"
+    assert found(text) == [("SECRET", "m8vq2kz7tx4wc9rb3nd6")] * 2
+
+
+@pytest.mark.parametrize("text", [
+    "pod/api-server-7d9f8b6c5d-x2k9p restarted",  # a name with a short random suffix
+    "wheel numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64",
+    'curl -u "$USER:$PASS" https://ci.internal/hooks',
+])
+def test_names_and_templates_stay(text):
+    assert not [s for s in find(text) if s.kind == "SECRET"]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("allow 10.20.0.0/255.255.0.0;", "10.20.0.0/255.255.0.0"),  # a netmask as the prefix
+    ("acl 10.20.0.0/0.0.255.255 permit", "10.20.0.0/0.0.255.255"),  # a host mask
+    ("multicast group ff02:: joined", "ff02::"),  # short IPv6 forms
+    ("dns at [fd00::53]:53", "fd00::53"),
+    ("bound to ::9", "::9"),
+    ("peer ::7:6:5:4:3:2:1 up", "::7:6:5:4:3:2:1"),  # seven groups after '::'
+])
+def test_more_ip_forms(text, value):
+    assert ("IP", value) in found(text)
+
+
+@pytest.mark.parametrize("text", ["xs = a[1::2]", "Face::add(x)", "Dead::Beef"])
+def test_short_ipv6_lookalikes_in_code_stay(text):
+    assert not [s for s in find(text) if s.kind == "IP"]

@@ -11,6 +11,16 @@ tokens, a password after a user name in prose ("login snoop pw biggreenhat", "u:
 ..."), values assigned to a secret name in any syntax (`secret[] = ...`, `password => ...`),
 and unquoted random-looking tokens. The keyword rules of every language detect-secrets knows are
 tried on every text (it picks them by file extension; a request has none).
+
+From gitleaks (MIT; its rules in cmd/generate/config/rules/*.go), read as patterns, not run: the
+assignment operators its sample secrets are written with (`?=`, `.=`, `::=`, `:::=`, `var x string
+=`, backticks, `setProperty("X_TOKEN", "...")`), the provider prefixes of _PREFIXED (those no word
+or file name starts with; the rest of its rules are a provider name near a generic token, which the
+assignment and random-token rules already cover) and the `curl -u user:password` rule. Not adopted:
+its placeholder filters ("AKIAXXXX...", "...EXAMPLE"), since detect-secrets' own tests count such
+masked keys as secrets and a false alarm costs less than a miss. Base36 keys of one case (many of
+gitleaks' and trufflehog's test keys) count by how letters and digits interleave (_single_case_random),
+and a secret found once is redacted wherever its value repeats.
 """
 
 from __future__ import annotations
@@ -49,18 +59,34 @@ _OURS = re.compile(
     r"|\blin_api_[A-Za-z0-9]{40}"  # Linear
     r"|\bxapp-\d-[A-Z0-9]+-\d+-[a-f0-9]{32,}"  # Slack app-level
     # XML: <password>...</password>, <add key="ApiSecret" value="..."/>
-    rf"|<(?P<tag>[\w:.-]*{_SECRET_WORDS}[\w:.-]*)>(?P<x>[^<\s]{{4,}})</(?P=tag)>"
+    rf"|<(?P<tag>[\w:.-]*{_SECRET_WORDS}[\w:.-]*)>\s*(?P<x>[^<\s](?:[^<\n]{{0,198}}[^<\s])?)\s*</(?P=tag)>"
     rf"|<[^<>]*\b(?:key|name)=\"[^\"]*{_SECRET_WORDS}[^\"]*\"\s+value=\"(?P<xv>[^\"]{{4,}})\""
     r"|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*)?"  # JWT: header.payload[.signature]
     # A PEM private key to its END line, or, cut off before it, its BEGIN line and the lines after up to a blank one.
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----|[^\n]*(?:\n[^\n]+)*))"
 )
+# Provider prefixes that mark a token whatever its body's case, adopted from gitleaks' rules
+# (cmd/generate/config/rules/*.go: GitLab, New Relic, Perplexity, RubyGems, HashiCorp Vault,
+# PlanetScale, Sentry, Brevo, Shippo, Dynatrace, Doppler, Duffel, npm, Notion, Pulumi, ReadMe,
+# Sourcegraph, Typeform, Frame.io, Fly.io, OpenShift, 1Password, Hugging Face orgs, Slack config,
+# Buildkite, SpectralOps, Bitbucket Data Center): only prefixes that no word or file name starts with.
+_PREFIXED = re.compile(
+    r"(?<![\w.-])(?:gl(?:pat|rt|cbt|dt|ffct|ft|imt|agent|oas|ptt|soat)-|NR(?:II|AK|JS|AA)-|pplx-|rubygems_|hv[sb]\."
+    r"|pscale_(?:tkn|pw|oauth)_|sntry[su]_|xkeysib-|shippo_(?:live|test)_|dt0c01\.|dp\.(?:pt|st|ct|sa|scim)\."
+    r"|duffel_(?:live|test)_|npm_|ntn_|pul-|rdme_|sgp_|tfp_|fio-u-|fo1_|sha256~|ops_|api_org_|xox[ep]-|bkua_|spu-"
+    r"|BBDC-|tkn\.v1_|pnu_|sm_[aps]at_|lsv2_(?:pt|sk)_|sk-ant-(?:api|admin)\d\d-|(?:live|test)_(?:pub_)?(?=[a-f0-9]{24}))"
+    r"(?=[\w.~=+/-]*\d)[\w.~=+/-]{16,}"
+)
+# `curl -u user:password`, `curl --user 'user:password'` (gitleaks' curl-auth-user rule, simplified),
+# the command continued over lines with a backslash.
+_CURL_USER = re.compile(r"\bcurl\b(?:[^\n]|\\\n)*?\s(?:-u|--user)(?:=|\s+)[\"']?(?P<v>[^\s\"':]+:[^\s\"']+)")
 _BEARER = re.compile(r"\bBearer\s+(?P<v>[A-Za-z0-9._~+/-]{16,}=*)")
 # `api_key = ...`, `"client_secret": "..."`, `DB_PASSWORD=...`, `secret[] = ...`, `password => ...`,
 # `pwd := ...`, `key = @"..."`, "the password is ...": the value, whatever its shape, once it holds a
 # letter and a digit, or a letter and three kinds of symbol ("password: ********" stays).
 _ASSIGNED = re.compile(
-    rf"{_SECRET_WORDS}[\"'\]]?(?:\[\d*\])?(?:\s*(?:=>|:=|[:=：])|\s+(?i:is))\s*@?[\"']?"
+    rf"{_SECRET_WORDS}[\"'`\]]?(?:\[\d*\])?(?:[ \t]+(?:string|str|String|const|char\*?))?"
+    r"(?:\s*(?:=>|:{1,3}=|[?.+|]=|[:=：])|\s+(?i:is)|(?<=[\"'])\s*,)\s*@?[\"'`]?"
     r"(?P<v>[^\s\"'`,;]{8,})"
 )
 _SYMBOL = re.compile(r"[!#$%&*+<>?@^{}|~\[\]()]")
@@ -96,10 +122,20 @@ _WHOLE_WORD = {"TelegramBotTokenDetector": lambda p: re.compile(rf"(?<![\w:]){p.
 
 def secrets(text: str) -> Iterator[Span]:
     lib = _detect_secrets()
-    yield from _plugin_findings(lib, text)
-    yield from _keyword_findings(lib, text)
-    yield from _entropy_findings(lib, text)
-    yield from _our_findings(text)
+    found = [*_plugin_findings(lib, text), *_keyword_findings(lib, text), *_entropy_findings(lib, text), *_our_findings(text)]
+    yield from found
+    yield from _repeated(text, found)
+
+
+def _repeated(text: str, found: list[Span]) -> Iterator[Span]:
+    """Every other occurrence of a secret found once: a key pasted twice is no less a key where its
+    second copy stands in a place no rule reads ("token = 'x' | 'x'")."""
+    for value in {s.value for s in found if len(s.value) >= 8}:
+        start = text.find(value)
+        while start >= 0:
+            if not any(s.start <= start < s.end for s in found):
+                yield Span("SECRET", start, start + len(value), value)
+            start = text.find(value, start + len(value))
 
 
 def _plugin_findings(lib: _DetectSecrets, text: str) -> Iterator[Span]:
@@ -167,11 +203,20 @@ def _our_findings(text: str) -> Iterator[Span]:
         else:
             group = 0
         yield Span("SECRET", m.start(group), m.end(group), m.group(group))
+    yield from pattern_spans("SECRET", _PREFIXED, text)
+    for span in pattern_spans("SECRET", _CURL_USER, text, "v"):
+        password = span.value.split(":", 1)[1]  # "$USER:$PASS" and "username:password" are no credentials
+        if "$" not in span.value and not re.fullmatch(r"[a-z]+", password):
+            yield span
     yield from pattern_spans("SECRET", _BEARER, text, "v")
     yield from pattern_spans("SECRET", _USER_PASSWORD, text, "v")
     yield from pattern_spans("SECRET", _USER_PASSWORD, text, "p")
     for span in pattern_spans("SECRET", _ASSIGNED, text, "v"):
-        if not re.search(r"[A-Za-z]", span.value) or "://" in span.value or _PLACEHOLDER_VALUE.search(span.value):
+        if "://" in span.value or _PLACEHOLDER_VALUE.search(span.value):
+            continue
+        if not re.search(r"[A-Za-z]", span.value):
+            if re.fullmatch(r"\d{16,}", span.value):  # a numeric key or client id ("discord_token=5921...")
+                yield span
             continue
         if re.search(r"\d", span.value):
             yield span
@@ -283,8 +328,23 @@ def _random_looking(token: str) -> bool:
     mostly of words ("SmolLM2-135M-Instruct", "getUser2FactorAuthToken"); in a random token words
     cover under half the characters 97% of the time."""
     mixed = all(re.search(cls, token) for cls in ("[a-z]", "[A-Z]", r"\d"))
+    if not mixed:
+        return _single_case_random(token)
     wordy = sum(map(len, _WORD.findall(token))) >= len(token) / 2
     return mixed and not wordy and token_entropy(token) >= ENTROPY_THRESHOLD
+
+
+def _single_case_random(token: str) -> bool:
+    """Letters of one case and digits interleaved at random, as the base36 keys of many providers
+    are (gitleaks' and trufflehog's test keys: "live_xsbyvutimrj-bb1ct-xc9n...", "pnu_zeoxhec7ybf9...").
+    Letters and digits alternate at about two pairs in five in such a token's longest piece (16
+    characters or more), and hardly in a slug or file name ("cp311-cp311-manylinux_2_17_x86_64"); a
+    name with a short random suffix ("pod/api-server-7d9f8b6c5d-x2k9p") and hex (hashes, UUIDs) stay out."""
+    piece = max(re.split(r"[-_/+.=]", token), key=len)
+    if len(token) < 24 or len(piece) < 16 or not re.search(r"[g-zG-Z]", piece) or not re.search(r"\d", piece):
+        return False
+    alternations = len(re.findall(r"(?<=[a-zA-Z])\d|(?<=\d)[a-zA-Z]", piece))
+    return alternations >= len(piece) / 5 and token_entropy(token) >= ENTROPY_THRESHOLD
 
 
 def token_entropy(token: str) -> float:

@@ -1,8 +1,10 @@
 """Emails, URLs, domains and IP addresses.
 
 Addresses are checked by the standard `ipaddress` module (every IPv4 and IPv6 form: compressed,
-embedded IPv4, scope ids, CIDR prefixes); a bare domain counts only when its last label is a real
-top-level domain in the Public Suffix List (`publicsuffixlist`, bundled, no network).
+embedded IPv4, scope ids, CIDR prefixes, IPv4 netmasks and host masks as the prefix; the forms of
+CPython's own Lib/test/test_ipaddress.py, short ones such as "::2" and "ff00::" included); a bare
+domain counts only when its last label is a real top-level domain in the Public Suffix List
+(`publicsuffixlist`, bundled, no network).
 """
 
 from __future__ import annotations
@@ -85,13 +87,17 @@ def _trim_url(url: str) -> str:
 
 # -- IP addresses ---------------------------------------------------------------------------------
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-_PREFIX = r"(?:/(?P<prefix>\d{1,3})(?!\d))?"
-_IPV4 = re.compile(rf"(?<![\w.])(?P<ip>{_OCTET}(?:\.{_OCTET}){{3}})(?!\w|\.\d){_PREFIX}")
+_PREFIX = r"(?:/(?P<prefix>\d{1,3})(?!\d|\.\d))?"
+# An IPv4 network's prefix may also be a netmask or a host mask ("10.0.0.0/255.0.0.0", "/0.0.0.255").
+_IPV4 = re.compile(
+    rf"(?<![\w.])(?P<ip>{_OCTET}(?:\.{_OCTET}){{3}})(?!\w|\.\d)"
+    rf"(?:/(?P<prefix>\d{{1,3}}(?!\d|\.\d)|{_OCTET}(?:\.{_OCTET}){{3}}(?!\w|\.\d)))?"
+)
 # A dotted quad right after a version word is a version ("version 1.2.3.4"), not an address.
 _VERSION_WORD = re.compile(r"\b(?:version|ver|release|build|firmware|v)[\s.:=]*$", re.I)
 _IPV6 = re.compile(
-    r"(?<![\w:.])(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]+)?)"
-    rf"(?![\w:]|\.\w){_PREFIX}"
+    r"(?<![\w:.])(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,8}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]+)?)"
+    rf"(?![\w:%]|\.\w){_PREFIX}"
 )
 
 
@@ -104,7 +110,8 @@ def ips(text: str) -> Iterator[Span]:
         if m.group("ip") == "::" and span.end == m.end("ip"):
             if _UNSPECIFIED_BEFORE.search(text[max(0, m.start() - 8) : m.start()]) or _UNSPECIFIED_AFTER.match(text, m.end()):
                 yield span
-        elif _plausible_ipv6(m.group("ip"), cidr=span.end > m.end("ip")):
+        elif _plausible_ipv6(m.group("ip"), cidr=span.end > m.end("ip"), before=text[max(0, m.start() - 2) : m.start()],
+                             after=text[span.end : span.end + 1]):
             yield span
 
 
@@ -126,14 +133,18 @@ def _with_prefix(m: re.Match[str]) -> Span:
     return Span("IP", m.start(), end, m.string[m.start() : end])
 
 
-def _plausible_ipv6(candidate: str, cidr: bool) -> bool:
-    """A valid address that is not a code slice like `a[1::2]`: the loopback ::1, a network with
-    its prefix (fd00::/8), an embedded IPv4, three groups or more, or a full four-digit group."""
+def _plausible_ipv6(candidate: str, cidr: bool, before: str, after: str) -> bool:
+    """A valid address that is not code: three groups or more, a network with its prefix
+    (fd00::/8), an embedded IPv4 or a scope id stand alone; a short one ("::2", "ff00::", "1::",
+    CPython's test_ipaddress forms) too, unless it is a subscript (`a[1::2]`, `x[::2]`), a call
+    (`Face::add(`) or a name in mixed case (`Dead::Beef`)."""
     try:
         ipaddress.IPv6Address(candidate)
     except ValueError:
         return False
-    if candidate == "::1" or cidr or "." in candidate:
-        return True
     groups = [g for g in candidate.split("%")[0].split(":") if g]
-    return len(groups) >= 3 or (len(groups) == 2 and any(len(g) == 4 for g in groups))
+    if len(groups) >= 3 or cidr or "." in candidate or "%" in candidate:
+        return True
+    subscript = re.search(r"[\w)\]]\[$", before) is not None
+    named = any(g[0].isupper() and not g.isupper() for g in groups)
+    return not (subscript or named or after == "(")
