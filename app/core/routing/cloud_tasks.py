@@ -1,13 +1,15 @@
 """What each task sends to the cloud model, and how its reply becomes a result.
 
-Only the minimum leaves: for ask, the question and the retrieved evidence chunks; for the other
-tasks, the input text they were given (cut to the configured budget). The messages built here
-are redacted before anything is sent; replies are parsed after the placeholders are restored.
+Only the minimum leaves: for ask, the question and the retrieved evidence chunks; for extract, the
+text and only the fields the local run is unsure of; for the other tasks, the input text they were
+given (cut to the configured budget). The messages built here are redacted before anything is
+sent; replies are parsed after the placeholders are restored.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +26,7 @@ class CloudTask:
     max_tokens: int
     json_schema: dict | None
     finish: Callable[[str, TaskResult], TaskResult]  # (restored reply, local result) -> the cloud result
+    fields: list[str] | None = None  # extract: the fields asked for
 
 
 def _cut(text: str, budget_tokens: int) -> str:
@@ -78,20 +81,32 @@ def for_classify(text: str, labels: list[str], budget: int) -> CloudTask:
     return CloudTask("classify", messages, 32, schema, finish)
 
 
-def for_extract(text: str, schema: dict, budget: int) -> CloudTask:
-    from app.core.tasks.extract import validate
+def for_extract(text: str, schema: dict, budget: int, local: TaskResult | None = None) -> CloudTask:
+    """Only the fields the local run is unsure of are asked for (all of them without a local run);
+    the sure ones stay as found, with their spans and confidence."""
+    from app.core.tasks.extract import uncertain_fields, validate
 
+    asked = uncertain_fields(local, schema) if local is not None else list(schema["properties"])
+    wanted = {**schema, "properties": {k: schema["properties"][k] for k in asked},
+              "required": [k for k in schema.get("required", []) if k in asked]}
     messages = [
         {"role": "system", "content": "Extract the fields from the text as JSON matching the schema. "
                                       "Use null for a field the text does not give. Copy values exactly."},
-        {"role": "user", "content": f"Schema:\n{json.dumps(schema)}\n\nText:\n{_cut(text, budget)}"},
+        {"role": "user", "content": f"Schema:\n{json.dumps(wanted)}\n\nText:\n{_cut(text, budget)}"},
     ]
 
     def finish(reply: str, local: TaskResult) -> TaskResult:
-        data = _json(reply)
-        return _like(local, text=reply, data=data, valid=validate(schema, data), spans=None)
+        answer = _json(reply)
+        if not isinstance(answer, dict):
+            raise TaskError("the cloud model's reply is not a JSON object")
+        kept = {k: v for k, v in (local.data or {}).items() if k not in asked}
+        data = {k: answer.get(k) if k in asked else kept.get(k) for k in schema["properties"]}
+        spans = {path: span for path, span in (local.spans or {}).items() if re.split(r"[.\[]", path)[0] not in asked}
+        confidence = {k: c for k, c in (local.field_confidence or {}).items() if k not in asked}
+        return _like(local, text=json.dumps(data, ensure_ascii=False), data=data, valid=validate(schema, data), spans=spans or None,
+                     field_confidence=confidence)
 
-    return CloudTask("extract", messages, 512, schema, finish)
+    return CloudTask("extract", messages, 512, wanted, finish, fields=asked)
 
 
 def for_text(task: str, instruction: str, text: str, budget: int, max_tokens: int) -> CloudTask:

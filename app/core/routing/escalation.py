@@ -93,7 +93,8 @@ def escalate(services, request: CloudTask, local: TaskResult, mode: str, consent
         return _flagged(local, "failed", str(exc), record("error", reply.request_payload, str(exc), reply, key))
     ledger_id = record("sent", reply.request_payload, "", reply, key)
     result.escalation = {"status": "sent", "detail": "", "ledger_id": ledger_id, "redacted": redaction.counts,
-                         "tokens_in": reply.tokens_in, "tokens_out": reply.tokens_out, "cost": round(reply.cost, 6)}
+                         "tokens_in": reply.tokens_in, "tokens_out": reply.tokens_out, "cost": round(reply.cost, 6),
+                         **({"fields": request.fields} if request.fields else {})}
     result.timings = {**result.timings, "cloud_s": round(reply.latency_s, 3)}
     return result
 

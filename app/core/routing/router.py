@@ -70,7 +70,7 @@ def cloud_request(services, task: str, inputs: dict, result: TaskResult) -> clou
         from app.core.tasks.extract import load_schema
 
         schema = inputs["schema"] if isinstance(inputs["schema"], dict) else load_schema(inputs["schema"])
-        return cloud_tasks.for_extract(inputs["text"], schema, budget)
+        return cloud_tasks.for_extract(inputs["text"], schema, budget, result)
     if task == "summarize":
         return cloud_tasks.for_text("summarize", SUMMARY_INSTRUCTIONS[inputs.get("length", "medium")], inputs["text"], budget, 400)
     from app.core.tasks.transform import instruction_for

@@ -71,10 +71,19 @@ def dates(text: str) -> list[Match]:
 _SHORT = re.compile(r"(?<![\d/.-])(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{2}|\d{4})(?![\d/.-])")
 
 
+_SHORT_NAMED = re.compile(rf"(?<![\w/.-]){_DAY}(?P<sep>[\s/-])\s*{_MONTH}(?P=sep)\s*(?P<year>\d{{2}}|\d{{4}})(?![\w/.-])", re.I)
+
+
 def short_dates(text: str) -> list[Match]:
-    """Day-first forms dates() leaves alone, as receipts print them: 05/01/17, 10-03-18, 10-03-2018.
-    Kept apart from dates() because redaction uses that one and must not widen."""
+    """Day-first forms dates() leaves alone, as receipts print them: 05/01/17, 10-03-18, 10-03-2018,
+    03 JUN 18, 05/APR/2018. Kept apart from dates() because redaction uses that one and must not widen."""
+    taken = [(d.start, d.end) for d in dates(text)]
     found = []
+    for m in _SHORT_NAMED.finditer(text):
+        year = int(m.group("year")) + (2000 if len(m.group("year")) == 2 else 0)
+        iso = _iso(year, _MONTHS[m.group("mon")[:3].lower()], int(m.group("day")))
+        if iso and not any(s <= m.start() < e for s, e in taken):
+            found.append(Match("date", iso, m.start(), m.end(), m.group()))
     for m in _SHORT.finditer(text):
         if m.group("sep") != "-" and len(m.group("year")) == 4:
             continue  # dates() reads those

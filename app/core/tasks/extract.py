@@ -3,17 +3,17 @@
 A 135M model invents dates, amounts and emails, and paraphrases names. So each field first gets
 its candidates from the text (app.core.tasks.fields): typed values from the detectors, labelled
 values, a document's header lines, each scored by how well its label means the field (the
-embedder compares the field's name and description with the label) and by its own signals. Where
-one candidate clearly leads, it is the value; only where the signals disagree does the model
-choose, grammar-constrained to the few leading candidates (plus null where allowed). Nested
-objects and arrays still go to the model with enums of found values. Every field carries a
-confidence (its lead over the runner-up, and whether the model agreed), so escalation can tell
+embedder compares the field's name and description with the label) and by its own signals; the
+best-scored candidate is the value. Nested objects, arrays and fields of no known kind go to the
+model, grammar-constrained to enums of found values. Every field carries a confidence (its lead
+over the runner-up, or the model's token probability), so that escalation asks the cloud only for
 the uncertain fields; the result is validated against the schema.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from collections.abc import Generator
@@ -216,15 +216,23 @@ def validate(schema: dict, data) -> bool:
     return data is not None and Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).is_valid(data)
 
 
-MARGIN = 0.08  # score lead over the runner-up below which the signals disagree (such a field's confidence stays under 0.58)
-
-
 def _confidence(ranked: list[fields.Candidate]) -> float:
     """How clearly the best-scored value beats the next: the field's raw confidence."""
     if not ranked:
         return 0.0
     second = ranked[1].score if len(ranked) > 1 else 0.0
     return round(min(1.0, max(0.0, 0.5 + (ranked[0].score - second))), 4)
+
+
+SURE = 0.85  # a field's raw confidence from which fields were right 95% of the time on the receipts' dev part
+
+
+def uncertain_fields(result: TaskResult, schema: dict) -> list[str]:
+    """The fields escalation asks the cloud for: those the local run is unsure of; every field when
+    none is (the result was escalated as a whole, for instance because it did not validate)."""
+    confidence = result.field_confidence or {}
+    unsure = [name for name in schema["properties"] if confidence.get(name, 0.0) < SURE]
+    return unsure or list(schema["properties"])
 
 
 def plan(text: str, schema: dict, embedder) -> tuple[dict, dict, dict]:
@@ -245,8 +253,8 @@ def plan(text: str, schema: dict, embedder) -> tuple[dict, dict, dict]:
             else:
                 undecided[name] = _constrain(name, prop, legacy, text)
         else:
-            # Where the signals disagree (a lead under MARGIN) the best-scored value still stands, with
-            # the low confidence its small lead gives: letting the 135M model choose among the leaders
+            # Where the signals disagree (a small lead) the best-scored value still stands, with the
+            # low confidence its small lead gives: letting the 135M model choose among the leaders
             # measured worse on the receipts' dev part (it preferred a receipt number to the address).
             decided[name] = found[0]
     return decided, undecided, ranked
@@ -295,7 +303,9 @@ def extract(services, text: str, schema: str | dict, cancel: threading.Event | N
             field_confidence[name] = round(gen.mean_prob * (1.0 if grounded else 0.5), 4)
     field_confidence = {name: field_confidence[name] for name in schema["properties"]}
     valid = validate(schema, data)
-    confidence = round(min(field_confidence.values(), default=0.0) * (1.0 if valid else 0.5), 4)
+    # All fields right needs each field right: the product of the fields' confidences (on the receipts'
+    # dev part it ranked right documents above wrong ones better than the least confident field did).
+    confidence = round(math.prod(field_confidence.values()) * (1.0 if valid else 0.5), 4)
     reply = json.dumps(data, ensure_ascii=False)
     yield reply
     return calibrated(TaskResult(text=reply, confidence=confidence, task="extract", data=data, valid=valid, spans=spans,

@@ -4,9 +4,11 @@ that label it, scored by how well that label means what the field asks for.
 No list of known labels: a field's name and description are embedded and compared with each
 candidate's label ("TOTAL (RM) :", "Invoice date", "Where:") with the bundled sentence embedder.
 A value's label is the text before it on its line, or the line above when the value stands alone
-(scanned receipts put "TOTAL:" and "7.30" on separate lines). Values are normalised by what the
-field asks for: a number for a number, ISO dates when the schema says date or YYYY-MM-DD, else
-the value as printed.
+(scanned receipts put "TOTAL:" and "7.30" on separate lines). A name and an address need no
+label: they are the header's first lines that are neither greeting, title, contact nor id, and the
+run of lines from the first one that opens an address down to the next contact or id line. A total
+is also the amount the others add up to. Values are normalised by what the field asks for: a number
+for a number, ISO dates when the schema says date or YYYY-MM-DD, else the value as printed.
 """
 
 from __future__ import annotations
@@ -19,15 +21,33 @@ import numpy as np
 from app.core.tasks import detectors
 from app.core.tasks.common import grammar_safe
 
+# A total's own evidence beside its label (each measured on the receipts' dev part only): the amounts
+# around it add up to it (0.4 to 0.8 gave the same), it is not a part of a later sum (the subtotal, the
+# total before rounding), and it comes after what it sums up (neutral on the receipts, right on invoices).
+SUMS = 0.5
+PARTS = 0.3
+LATE = 0.1
 SUPPORT = 0.1  # a value the text gives in several places (a total, then the cash paid) is more likely the one
 HEADER_LINES = 10  # where a document names who issued it and from where
+HEADER_KINDS = ("org", "address")  # fields the document's header states without a label
+LABEL_MEANS = 0.5  # the embedder's likeness above which a label names the field ("ADDRESS" 0.77, "CASHIER" 0.30)
 _LEGAL = re.compile(r"\b(?:SDN\.?\s*BHD|BHD|S/B|LTD|LIMITED|INC|LLC|LLP|GMBH|AG|SARL|S\.?A\.?|PLC|CORP(?:ORATION)?|CO\.|"
                     r"COMPANY|ENTERPRISES?|TRADING|STORES?|RESTAURANT|CAFE|MART|HOLDINGS|GROUP)\b\.?", re.I)
 _REGISTRATION = re.compile(r"\(?\b(?:[A-Z]{0,3}\d{5,}[-\s]?[A-Z]?|\d{3,}-[A-Z])\)?", re.I)  # (867388-U), 002065464-X
-_ID_LINE = re.compile(r"^[\W_]*(?:[A-Z.#]{0,12}[\s.:#]*)?\(?[A-Z]{0,3}\d[\d\s-]{4,}[A-Z]?\)?[\W_]*$", re.I)
-_NUMBER = re.compile(r"(?<![\d.,:/-])(?:RM|MYR|\$|€|£)?\s?(\d{1,3}(?:,\d{3})+\.\d{2}|\d+[.,]\d{2})(?![\d%])")
+_ID_LINE = re.compile(r"^[\W_]*(?:[A-Z.#]{0,12}[.:#]\s*|[A-Z]{0,4}\s+)?\(?[A-Z]{0,3}\d[\d\s-]{4,}[A-Z]?\)?[\W_]*$", re.I)
+# An amount with two decimals, not part of a date (07.04.2025) or a longer number; a minus before or
+# after it ("-0.02", "0.02-") is a deduction.
+_NUMBER = re.compile(r"(?<![\d.,:/-])(?P<neg>-(?=\s?\d))?(?:RM|MYR|\$|€|£)?\s?(?P<n>\d{1,3}(?:,\d{3})+\.\d{2}|\d+[.,]\d{2})"
+                     r"(?![\d%]|[.,/-]\d)(?P<trail>-(?!\d))?")
 _POSTCODE = re.compile(r"\b\d{4,6}\b")
 _CONTACT = re.compile(r"\b(?:tel|phone|fax|mobile|hp|e-?mail|website|www|http|gst|vat|tax|reg|company\s*no|co\.?\s*no|roc)\b", re.I)
+# A mail's greetings, closings and boilerplate lines ("Hi Sam,", "---- Forwarded message ----").
+_GREETING = re.compile(r"^\W*(?:hi|hello|hey|dear|thanks|thank\s+you|regards|kind\s+regards|best|cheers|"
+                       r"good\s+(?:morning|afternoon|evening)|(?:forwarded|original)\s+message|sent\s+from)\b", re.I)
+_TITLE = re.compile(r"^\W*(?:tax\s+|sales\s+|proforma\s+|credit\s+|debit\s+)?(?:invoice|receipt|bill|statement|quotation|quote|order|"
+                    r"rechnung|facture|factura)\b(?!\s+(?:to|from)\b)", re.I)  # a document's title line, not who issued it
+_CURRENCY_MARK = re.compile(r"\(?\b(?:RM|MYR|USD|EUR|GBP|SGD)\b\)?|[()$€£]")
+_NAMING = re.compile(r"[^\W\d_]{3,}")  # a word a name or an address has
 _WORDS = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -40,6 +60,7 @@ class Candidate:
     label: str = ""  # the words that label it, '' when none
     score: float = 0.0
     support: int = 1  # how many places in the text give this value
+    signed: float | None = None  # an amount's value with its sign, for the sums around it
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,7 @@ class Field:
     iso: bool = False  # dates as YYYY-MM-DD rather than as printed
     number: bool = False  # a JSON number rather than a string
     query: str = ""  # what the embedder compares labels with
+    total: bool = False  # an amount that sums up the document (a total, the amount paid or due)
     nullable: bool = field(default=False)
 
 
@@ -106,7 +128,8 @@ def profile(name: str, prop: dict) -> Field:
         kind = "text" if "string" in ts else ""
     iso = fmt in ("date", "date-time") or _has(desc, "yyyy-mm-dd", "iso")
     query = f"{n}: {desc}" if desc else n
-    return Field(name, prop, kind, iso=iso, number=number, query=query, nullable="null" in ts)
+    total = kind == "amount" and _has(f"{n} {desc}", "total", "paid", "due", "payable", "charged", "balance", "final amount")
+    return Field(name, prop, kind, iso=iso, number=number, query=query, total=total, nullable="null" in ts)
 
 
 # -- the text's structure --------------------------------------------------------------------
@@ -143,15 +166,18 @@ def label_before(text: str, start: int, rows: list[Line]) -> str:
 
 
 def _is_stop(line: Line) -> bool:
-    """A header line that is no part of a name or address: contact details, ids, dates, amounts."""
+    """A header line that is no part of a name or address: contact details, ids, dates, amounts,
+    the value of a label on the line above (": CR 1803/1905")."""
     t = line.text
-    return bool(_CONTACT.search(t) or _ID_LINE.match(t) or detectors.dates(t) or detectors.short_dates(t) or detectors.times(t)
-                or detectors.emails(t) or detectors.phones(t) or re.match(r"^[^\W\d][\w .#/-]{0,14}:", t)
+    return bool(t.startswith(":") or _CONTACT.search(t) or _ID_LINE.match(t) or detectors.dates(t) or detectors.short_dates(t)
+                or detectors.times(t) or detectors.emails(t) or detectors.phones(t) or re.match(r"^[^\W\d][\w .#/-]{0,14}:", t)
                 or _NUMBER.search(t) and not _POSTCODE.search(t))
 
 
-def _strip_registration(value: str) -> str:
-    return " ".join(_REGISTRATION.sub(" ", value).split()).strip(" ,-")
+def _before_registration(value: str) -> str:
+    """A name without its registration number and what follows it: "KING'S CONFECTIONERY S/B 273500-U (GKJ)"."""
+    m = _REGISTRATION.search(value)
+    return " ".join((value[:m.start()] if m and m.start() > 0 else _REGISTRATION.sub(" ", value)).split()).strip(" ,-(")
 
 
 # -- candidates per kind ---------------------------------------------------------------------
@@ -167,12 +193,13 @@ def _typed(f: Field, text: str) -> list[Candidate]:
             seen.add(m.start)
             value = m.value[0]
             number_text = re.search(r"\d[\d.,\s]*\d|\d", m.text).group()
-            out.append(Candidate(value if f.number else number_text, m.start, m.end, m.text))
+            out.append(Candidate(value if f.number else number_text, m.start, m.end, m.text, signed=value))
         for m in _NUMBER.finditer(text):
             if any(abs(m.start() - s) <= 4 for s in seen):
                 continue
-            value = detectors.amount(m.group(1))
-            out.append(Candidate(value if f.number else m.group(1), m.start(1), m.end(1), m.group(1)))
+            value = detectors.amount(m.group("n"))
+            sign = -1 if m.group("neg") or m.group("trail") else 1
+            out.append(Candidate(value if f.number else m.group("n"), m.start("n"), m.end("n"), m.group("n"), signed=sign * value))
         if "integer" in types(f.prop):
             out = [c for c in out if float(c.value).is_integer()]
             for c in out:
@@ -185,32 +212,64 @@ def _typed(f: Field, text: str) -> list[Candidate]:
     return out
 
 
-def _header(text: str, rows: list[Line]) -> tuple[list[Candidate], list[Candidate]]:
-    """Names and addresses at the top of a document: single lines, and runs of lines, as printed."""
-    names, addresses = [], []
-    head = rows[:HEADER_LINES]
+def _name_line(row: Line) -> bool:
+    """A header line that can name who issued the document: words, not a greeting, a document title
+    or its reference ("Hi Sam,", "TAX INVOICE", "Invoice INV-2291"), nor a bare legal form ("SDN BHD")."""
+    t = row.text
+    return bool(_WORDS.search(t) and not _is_stop(row) and not _GREETING.match(t) and not _TITLE.search(t)
+                and not detectors.invoice_numbers(t) and not _LEGAL.fullmatch(t.strip(" .")))
+
+
+def _names(text: str, rows: list[Line]) -> list[Candidate]:
+    """The header's name lines, a legal form on the next line joined on ("PASARAYA BORONG PINTAR" /
+    "SDN BHD"), registration numbers and what follows them dropped. A name with a legal form
+    (SDN BHD, Ltd, GmbH) is more likely the issuer than a brand or branch line above it."""
+    out, head = [], rows[:HEADER_LINES]
     for i, row in enumerate(head):
-        if _is_stop(row) or not _WORDS.search(row.text):
+        if not _name_line(row):
             continue
-        name = _strip_registration(row.text)
-        if i + 1 < len(head) and _LEGAL.fullmatch(head[i + 1].text.strip(" .")):  # "PASARAYA BORONG PINTAR" / "SDN BHD"
+        name = _before_registration(row.text)
+        if i + 1 < len(head) and _LEGAL.fullmatch(head[i + 1].text.strip(" .")):
             name = f"{name} {head[i + 1].text}"
-        if name and len(name) <= 80:
+        if name and len(name) <= 80 and _NAMING.search(name):
             start = text.find(name, row.start)
-            names.append(Candidate(name, start if start >= 0 else row.start, (start if start >= 0 else row.start) + len(name), name,
-                                   score=1.0 - i / HEADER_LINES + 0.5 * bool(_LEGAL.search(name))))
+            start = start if start >= 0 else row.start
+            out.append(Candidate(name, start, start + len(name), name, score=1.0 - i / HEADER_LINES + bool(_LEGAL.search(name))))
+    return out
+
+
+def _opens_address(row: Line) -> bool:
+    """An address's first line: a number in it (street, lot, unit, postcode), no legal form (that is the name)."""
+    return bool(re.search(r"\d", re.sub(r"\([^)]*\)", "", row.text)) and not _LEGAL.search(row.text) and _name_line(row))
+
+
+def _company_line(row: Line) -> bool:
+    """A line that is a company's name: a legal form, no number or comma (an address can end "PLUS BERHAD.")."""
+    return bool(_LEGAL.search(row.text) and not re.search(r"[\d,]", row.text))
+
+
+def _addresses(text: str, rows: list[Line]) -> list[Candidate]:
+    """Runs of header lines from one that opens an address up to the next contact, id or date line,
+    and the same run cut after its postcode: an address is printed whole, below the name."""
+    out, head = [], rows[:HEADER_LINES]
+    for i, row in enumerate(head):
+        if not _opens_address(row):
+            continue
         run = []
         for nxt in head[i:i + 6]:
-            if _is_stop(nxt):
+            if _is_stop(nxt) or _GREETING.match(nxt.text) or _TITLE.search(nxt.text) or _company_line(nxt):
                 break
             run.append(nxt)
-            value = " ".join(r.text for r in run)
-            # An address opens with a number (street, lot, unit), holds a postcode, and is not the issuer's name.
-            opens = bool(re.match(r"^\W*(?:[^\W\d]{1,6}\.?\s*)?\d{1,4}(?!\d)", run[0].text))
-            named = any(_LEGAL.search(r.text) for r in run)
-            addresses.append(Candidate(value, run[0].start, run[-1].end, text[run[0].start:run[-1].end],
-                                       score=0.4 * opens + 0.4 * bool(_POSTCODE.search(value)) + 0.15 * len(run) - 0.05 * i - 0.6 * named))
-    return names, addresses
+        coded = [k for k, r in enumerate(run) if _POSTCODE.search(r.text)]
+        # The whole address starts where the lines above it stop being address (the name, a contact line).
+        first = i == 0 or not _opens_address(head[i - 1]) or _is_stop(head[i - 1])
+        for k in {len(run)} | ({coded[-1] + 1} if coded else set()):
+            part = run[:k]
+            value = " ".join(r.text for r in part)
+            score = (0.6 * bool(coded and coded[-1] < k) + 0.2 * bool(re.match(r"^\W*(?:[^\W\d]{1,6}\.?\s*)?\d", part[0].text))
+                     + 0.15 * min(len(part), 5) + 0.2 * (k == len(run)) + 0.3 * first)
+            out.append(Candidate(value, part[0].start, part[-1].end, text[part[0].start:part[-1].end], score=score))
+    return out
 
 
 def _labelled_values(text: str) -> list[Candidate]:
@@ -238,19 +297,43 @@ def _labelled_values(text: str) -> list[Candidate]:
     return out
 
 
+def _names_no_company(value: str) -> bool:
+    """An amount, an e-mail address or a date is no company's name."""
+    return bool(_NUMBER.search(value) or detectors.emails(value) or detectors.dates(value))
+
+
 def candidates(f: Field, text: str, legacy: dict[str, dict]) -> list[Candidate]:
     """Every value the text offers for this field, labelled; `legacy` holds the older free-text
     candidates (capitalised names, clauses) for fields with no better source."""
     rows = lines(text)
     if f.kind not in ("email", "phone", "date", "time", "amount", "currency", "id"):
-        names, addresses = _header(text, rows)  # text: only "Label:" labels it, never a neighbouring line
-        found = _labelled_values(text) + (names if f.kind == "org" else addresses if f.kind == "address" else [])
+        header = _names(text, rows) if f.kind == "org" else _addresses(text, rows) if f.kind == "address" else []
+        found = _labelled_values(text) + header  # text: only "Label:" labels it, never a neighbouring line
         found += [Candidate(v, s["start"], s["end"], s["text"]) for v, s in legacy.get("person" if f.kind == "person" else "text", {}).items()]
-        return [c for c in found if len(c.value) > 1 and grammar_safe(c.value)]
+        found = [c for c in found if len(c.value) > 1 and grammar_safe(c.value)]
+        found = [c for c in found if f.kind not in HEADER_KINDS or _NAMING.search(c.value)]  # "000200101-A" names nothing
+        return [c for c in found if f.kind != "org" or not _names_no_company(c.value)]
     found = _typed(f, text)
     for c in found:
         c.label = label_before(text, c.start, rows)
     return found
+
+
+def _adds_up(found: list[Candidate]) -> tuple[set[int], set[float]]:
+    """Amounts their neighbours add up to: the two before (subtotal + tax, total + rounding; zeros
+    skipped), or a payment and its change after (paid - change); and the amounts that are a part of
+    such a sum (the subtotal, the total before rounding). The final total is a sum, not a part."""
+    seq = sorted((c for c in found if c.signed is not None), key=lambda c: c.start)
+    sums, parts = set(), set()
+    for i, c in enumerate(seq):
+        before = [x.signed for x in seq[:i] if x.signed][-2:]
+        after = [x.signed for x in seq[i + 1:]]
+        if len(before) == 2 and abs(sum(before) - c.signed) < 0.005 < c.signed:
+            sums.add(id(c))
+            parts.add(round(max(before), 2))
+        elif c.signed > 0 and any(abs(a - b - c.signed) < 0.005 and b >= 0 for a, b in zip(after, after[1:])):
+            sums.add(id(c))
+    return sums, parts
 
 
 def score(f: Field, found: list[Candidate], embedder) -> list[Candidate]:
@@ -261,18 +344,26 @@ def score(f: Field, found: list[Candidate], embedder) -> list[Candidate]:
     labels = sorted({c.label for c in found if c.label})
     sims = {}
     if labels and embedder is not None:
-        vectors = np.asarray(embedder.embed([f.query, f.name.replace("_", " ").lower(), *[lb.lower() for lb in labels]]))
+        words = [" ".join(_CURRENCY_MARK.sub(" ", lb).split()).lower() or lb.lower() for lb in labels]
+        vectors = np.asarray(embedder.embed([f.query, f.name.replace("_", " ").lower(), *words]))
         # The field's name alone, and with its description: "TAX TOTAL" is near "total amount", "TOTAL" nearer "total".
         sims = dict(zip(labels, (0.5 * vectors[2:] @ vectors[0] + 0.5 * vectors[2:] @ vectors[1]).tolist()))
+    sums, parts = _adds_up(found) if f.total else (set(), set())
+    last = max((c.start for c in found), default=1) or 1
     merged: dict[str, Candidate] = {}
     for c in found:
-        c.score = c.score * 0.5 + sims.get(c.label, 0.0)
+        sim = sims.get(c.label, 0.0)
+        if f.kind in HEADER_KINDS and c.label and sim < LABEL_MEANS:
+            sim -= 0.5  # "CASHIER: JAMAL" is no address: the header's own lines come first
+        if f.total and c.signed is not None:
+            sim += SUMS * (id(c) in sums) - PARTS * (round(c.signed, 2) in parts) + LATE * c.start / last
+        c.score = c.score * 0.5 + sim
         key = str(c.value).casefold() if not isinstance(c.value, (int, float)) else repr(round(float(c.value), 2))
         best = merged.get(key)
         if best is None:
             merged[key] = c
         else:
-            best.support += 1
+            best.support += c.start != best.start  # one place offering the value twice is still one place
             if c.score > best.score:
                 c.support = best.support
                 merged[key] = c
