@@ -1,5 +1,6 @@
 """The answerability fit: a logistic regression whose threshold holds false refusals to the set
-share on held-out folds, saved as plain numbers, and a damaged fit named in a one-line error."""
+share on held-out folds, saved as plain numbers, and a damaged fit named in a one-line error; and
+the rule beside it: a name the passages never mention raises the bar to even odds."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import random
 
 import pytest
 
-from app.core.tasks.answerability import FEATURES, MAX_FALSE_REFUSALS, Answerability, fit, fit_path
+from app.core.tasks.answerability import DOUBT, FEATURES, MAX_FALSE_REFUSALS, Answerability, absent_names, fit, fit_path
 from app.core.tasks.result import TaskError
 
 
@@ -61,3 +62,13 @@ def test_each_data_set_weighs_the_same_in_the_fit_and_its_threshold():
     assert measured["dev_out_of_fold_false_refusals_weighted"] <= MAX_FALSE_REFUSALS + 0.03
     refused = lambda fitted: sum(fitted.probability(r) < fitted.threshold for r in small_no)  # noqa: E731
     assert refused(weighed) > refused(plain)  # the small set's clear signal is no longer drowned
+
+
+def test_names_the_passages_never_mention_are_found_and_raise_the_bar():
+    evidence = "The server listens on TCP port 8080 unless the Normans configured another one."
+    assert absent_names("Which TCP port does PostgreSQL listen on by default?", evidence) == ["PostgreSQL"]
+    assert absent_names("Which port did the Norman set?", evidence) == []  # a plural 's' aside, case-blind
+    assert absent_names("What port does it listen on? Nobody knows.", evidence) == []  # sentence starts are no names
+    assert absent_names("How do I change the port in Kubernetes and Docker?", evidence) == ["Kubernetes", "Docker"]
+    fitted = Answerability([0.0] * len(FEATURES), [1.0] * len(FEATURES), [0.0] * len(FEATURES), 0.0, 0.3)
+    assert fitted.bar([]) == 0.3 and fitted.bar(["PostgreSQL"]) == DOUBT

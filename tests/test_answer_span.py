@@ -8,6 +8,7 @@ from app.core.ingest import ingest
 from app.core.store.vectors import Hit
 from app.core.streams import drain
 from app.core.tasks.answer_span import units
+from app.core.tasks.answerability import DOUBT, Answerability, fit_path
 from app.core.tasks.ask import NOT_FOUND, ask, supported
 
 STRFTIME = """<html><head><title>Format codes</title></head><body>
@@ -110,6 +111,17 @@ def test_unanswerable_refused_and_answerable_answered(services, tmp_path):
     assert refused.text == NOT_FOUND and refused.abstained
     assert refused.timings["tokens_out"] == 0  # nothing generated
     assert refused.data["answerable"] < answered.data["answerable"]  # the calibrated signal orders them
+
+
+def test_a_question_about_something_the_documents_never_name_is_refused_with_the_name(services, tmp_path):
+    _ingest(services, tmp_path, "travel.md", FERRY)
+    refused = run(services, "How long does the ferry from Oslo to Aarhus take?")
+    assert refused.abstained and refused.text == f"{NOT_FOUND} None of the passages found mentions Aarhus."
+    assert refused.data["absent_names"] == ["Aarhus"]
+    # The fit alone would have answered it (its words match the ferry notes well): the absent name refused it.
+    assert Answerability.load(fit_path(services.engine)).threshold <= refused.data["answerable"] < DOUBT
+    answered = run(services, "When does the night ferry leave Oslo?")
+    assert "22:00" in answered.text and not answered.abstained and answered.data["absent_names"] == []
 
 
 def test_units_pair_a_term_with_its_description_and_a_row_with_its_header():

@@ -51,8 +51,8 @@ def test_unanswerable_question_says_the_documents_dont_say(services, guide_pdf):
 def test_other_language_gets_a_grounded_answer_or_an_honest_dont_know(services, guide_pdf, question):
     ingest(services, [guide_pdf], "default")
     result = run(services, question)
-    if result.text == NOT_FOUND:
-        assert result.confidence < 0.3
+    if result.abstained:  # German nouns are capitalised: names the English manual never mentions
+        assert result.text.startswith(NOT_FOUND) and result.confidence < 0.3
     else:  # grounded: the answer opens with a quote of its top citation
         assert result.text.startswith("\u201c" + result.citations[0].quote)
 

@@ -5,7 +5,9 @@ Signals: how well the best chunk and the best answer unit match the question (em
 much of the question's words and exact identifiers the evidence holds, the same weighted by how
 rare each word is in the collection (BM25's IDF: a question about Kubernetes over Python docs
 shares their common words, not their rare ones), and whether the best unit holds what the question
-asks for. No model call: the decision comes before the first text, where the tiny model's yes/no
+asks for. One rule beside the fit: a question that names something (a capitalised name past its
+first word: "PostgreSQL", "Kubernetes") that none of the passages mentions is about something else
+unless the fit is at least even odds (DOUBT), however well its other words match. No model call: the decision comes before the first text, where the tiny model's yes/no
 judgement (one prompt evaluation of the passages) cost a median 7.3 s at load 7 on 2 cores; the
 rare-word coverage took its place.
 The fit ships as plain numbers in resources/calibration/answerability.json, and one per other
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +32,10 @@ from app.core.tasks.result import TaskError
 
 FEATURES = ("chunk", "similarity", "span_score", "overlap", "coverage", "rare_coverage", "identifiers", "fits_type")
 MAX_FALSE_REFUSALS = 0.1  # the dev share of answerable questions the threshold may refuse (goal: at most 10% on test)
+DOUBT = 0.5  # the bar when the question names something the passages never mention
+EVIDENCE_HITS = 3  # the chunks whose text counts as the evidence for coverage and names
+# A capitalised word not at the start of the question or of a sentence in it ("I" is no name).
+_NAME = re.compile(r"(?<!^)(?<![.?!:]\s)\b(?!I\b)[A-Z][\w]*(?:[+#.-]\w+)*\+*")
 
 
 def fit_path(engine=None) -> Path:
@@ -42,7 +49,7 @@ def fit_path(engine=None) -> Path:
 def signals(services, question: str, collection: str, hits: list[Hit], spans: list[Span]) -> dict[str, float]:
     """The measured signals for one question; `spans` are the ranked answer units (best first)."""
     best = spans[0]
-    evidence = " ".join(h.text for h in hits[:3])
+    evidence = evidence_text(hits)
     asked, have = terms(question), terms(evidence)
     idents = identifiers(question)
     return {
@@ -57,6 +64,17 @@ def signals(services, question: str, collection: str, hits: list[Hit], spans: li
     }
 
 
+def evidence_text(hits: list[Hit]) -> str:
+    return " ".join(h.text for h in hits[:EVIDENCE_HITS])
+
+
+def absent_names(question: str, evidence: str) -> list[str]:
+    """The names the question gives that the evidence never mentions (case-blind, a plural 's' aside)."""
+    text = evidence.lower()
+    names = dict.fromkeys(m.group() for m in _NAME.finditer(question.strip()))
+    return [n for n in names if not re.search(r"(?<!\w)" + re.escape(n.lower().removesuffix("s")), text)]
+
+
 @dataclass(frozen=True)
 class Answerability:
     mean: list[float]
@@ -64,6 +82,10 @@ class Answerability:
     coef: list[float]
     intercept: float
     threshold: float  # answer when the probability is at least this
+
+    def bar(self, absent: list[str]) -> float:
+        """The probability an answer needs: the fitted threshold, or even odds when names are absent."""
+        return max(self.threshold, DOUBT) if absent else self.threshold
 
     def probability(self, values: dict[str, float]) -> float:
         z = self.intercept + sum(c * (values[f] - m) / s for f, c, m, s in zip(FEATURES, self.coef, self.mean, self.scale))

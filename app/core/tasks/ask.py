@@ -20,7 +20,7 @@ from app.core.llm.local import Generation
 from app.core.retrieval import retrieve, terms
 from app.core.routing.confidence import calibrated
 from app.core.tasks.answer_span import Span, rank
-from app.core.tasks.answerability import Answerability, fit_path, signals
+from app.core.tasks.answerability import Answerability, absent_names, evidence_text, fit_path, signals
 from app.core.tasks.common import grammar_safe
 from app.core.tasks.result import Citation, TaskError, TaskResult
 
@@ -133,12 +133,14 @@ def ask(services, question: str, collection: str, cancel: threading.Event | None
     measured = signals(services, question, collection, hits, spans) if best else {}
     fit = Answerability.load(fit_path(services.engine))
     p_answerable = fit.probability(measured) if best else 0.0
-    data = {"signals": measured, "answerable": round(p_answerable, 4)}
+    absent = absent_names(question, evidence_text(hits))
+    data = {"signals": measured, "answerable": round(p_answerable, 4), "absent_names": absent}
     gen = Generation()
-    if best is None or p_answerable < fit.threshold:
-        yield NOT_FOUND
+    if best is None or p_answerable < fit.bar(absent):
+        refusal = NOT_FOUND + (f" None of the passages found mentions {_listed(absent)}." if absent else "")
+        yield refusal
         ttft = time.perf_counter() - started
-        return calibrated(TaskResult(text=NOT_FOUND, confidence=round(0.25 * p_answerable, 4), citations=citations, abstained=True,
+        return calibrated(TaskResult(text=refusal, confidence=round(0.25 * p_answerable, 4), citations=citations, abstained=True,
                           data=data, timings={"ttft_s": round(ttft, 3), "total_s": round(ttft, 3), "tokens_in": 0, "tokens_out": 0}))
     quote = f"\u201c{best.text}\u201d"
     yield quote  # extractive first: the answer starts with the evidence itself
@@ -158,6 +160,10 @@ def ask(services, question: str, collection: str, cancel: threading.Event | None
     text = f"{quote}\n\n{short}".strip()
     return calibrated(TaskResult(text=text, confidence=_confidence(p_answerable, best, gen), citations=citations,
                                  timings=timings, data=data))
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def _quote(hit, spans: list[Span], limit: int = 240) -> str:
