@@ -200,7 +200,15 @@ def _task_or_batch(args, task: str, inputs_for, schema: dict | None = None) -> i
 
 def cmd_classify(args) -> int:
     labels = [label.strip() for label in (args.labels or "").split(",") if label.strip()]
-    return _task_or_batch(args, "classify", lambda text: {"text": text, "labels": labels, "examples": args.examples, "name": args.name})
+    descriptions: dict[str, list[str]] = {}
+    for given in args.describe or []:
+        label, sep, text = given.partition("=")
+        if not sep or not label.strip() or not text.strip():
+            _err(f"--describe {given!r}: expected LABEL=DESCRIPTION")
+            return EXIT_USAGE
+        descriptions.setdefault(label.strip(), []).append(text.strip())
+    return _task_or_batch(args, "classify", lambda text: {"text": text, "labels": labels, "descriptions": descriptions,
+                                                          "examples": args.examples, "name": args.name})
 
 
 def cmd_extract(args) -> int:
@@ -431,6 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
     cls = sub.add_parser("classify", help="sort a text into one of your labels, with a probability for each")
     cls.add_argument("source", nargs="?", help="FILE, a FOLDER (batch: each file a record), or - for stdin")
     cls.add_argument("--labels", required=True, help="comma-separated, e.g. billing,technical,account")
+    cls.add_argument("--describe", action="append", metavar="LABEL=TEXT",
+                     help="what a label means, for zero-shot (repeat it; several for one label are averaged); "
+                          "replaces the built-in description of a common label such as positive")
     cls.add_argument("--examples", help="JSONL of {\"text\",\"label\"}: teach a classifier on them (kept for next time)")
     cls.add_argument("--name", help="the name a taught classifier is kept under (default: one per label set)")
     cls.add_argument("--json", action="store_true")

@@ -37,11 +37,8 @@ DESCRIPTIONS = {
         "change_pin": "how to change the PIN",
         "terminate_account": "closing or deleting the account",
     },
-    "dynasent": {
-        "positive": "the writer likes it, praise, a good experience",
-        "negative": "the writer dislikes it, a complaint, a bad experience",
-        "neutral": "a plain fact or description with no opinion",
-    },
+    # dynasent: none; its labels (positive/negative/neutral) have built-in descriptions
+    # (resources/classify/labels.json), which is what a user who writes none gets.
     "loghub_bgl": {
         "alert": "a failure an administrator must act on",
         "non-alert": "routine information or an error that needs no action",

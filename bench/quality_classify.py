@@ -1,9 +1,10 @@
 """Classify quality: the plain baseline against Hearth's methods, in one run, on one model.
 
-    .venv/bin/python bench/quality_classify.py [--limit N]
+    .venv/bin/python bench/quality_classify.py [--limit N] [--set dynasent|banking77|loghub_bgl [--part dev]]
 
-Cases: tests/data/eval/classify.jsonl (held out); teaching examples: tests/data/classify_examples.jsonl
-(ticket labels only, so sentiment and error cases always take the LM route).
+Cases: tests/data/eval/classify.jsonl (a regression set, not evidence: the public sets are measured by
+bench/quality.py); teaching examples: tests/data/classify_examples.jsonl (ticket labels only, so
+sentiment and error cases always take the zero-shot route).
 
   baseline      one plain prompt listing the labels; argmax of the label log-probabilities
   lm            Hearth's prompt (+ label descriptions for tickets), scores both casings, no calibration
@@ -11,7 +12,11 @@ Cases: tests/data/eval/classify.jsonl (held out); teaching examples: tests/data/
   lm+shots      lm+calib with the 4 most similar teaching examples in the prompt (tickets)
   taught        logistic regression on MiniLM embeddings of the examples (tickets)
   taught*lm     product of taught and lm+shots probabilities (tickets)
-  hearth        what classify() does: taught where a classifier exists, else lm+calib
+  zero-shot     the embedder: the text against each label's name and descriptions (built-in ones for
+                sentiment labels), less a content-free input's similarity
+  zero-shot*lm  zero-shot times lm+calib (their log-probabilities added)
+  hearth        what classify() does: taught where a classifier exists, else zero-shot (with --set:
+                zero-shot; bench/quality.py reports the taught figure beside it)
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ DESCRIPTIONS = {
     "shipping": "orders, delivery, tracking, parcels, returns, addresses",
     "feedback": "opinions, praise, complaints about the product, feature ideas",
 }
-METHODS = ["baseline", "lm", "lm+calib", "lm+shots", "taught", "taught*lm", "hearth"]
+METHODS = ["baseline", "lm", "lm+calib", "lm+shots", "taught", "taught*lm", "zero-shot", "zero-shot*lm", "hearth"]
 
 
 def baseline(engine, case) -> np.ndarray:
@@ -54,62 +59,71 @@ def baseline(engine, case) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--set", help="a public set of bench/public_sets.py (e.g. dynasent) instead of tests/data/eval")
+    parser.add_argument("--part", choices=["dev", "test"], default="dev", help="with --set: tune on dev only")
     args = parser.parse_args()
 
     from app.core.embedding import Embedder
+    from app.core.evaluation.ranking import auroc
     from app.core.llm.local import LocalEngine
     from app.core.models import chat_model_path
 
     class Services:  # what classify() needs of app.core.services.Services, without settings or locks
         embedder = Embedder()
-        engine = LocalEngine(chat_model_path(), n_ctx=2048)
+        engine = LocalEngine(chat_model_path(), n_ctx=2048, n_threads=1)
 
     services = Services()
-    cases = [json.loads(line) for line in (REPO / "tests/data/eval/classify.jsonl").read_text().splitlines() if line.strip()]
+    if args.set:
+        import public_sets as ps
+
+        cases = ps.load(args.set, args.part)
+        taught_labels, examples, descriptions = cases[0]["labels"], ps.train_examples(args.set), ps.DESCRIPTIONS.get(args.set) or {}
+    else:
+        cases = [json.loads(line) for line in (REPO / "tests/data/eval/classify.jsonl").read_text().splitlines() if line.strip()]
+        taught_labels, examples, descriptions = TICKETS, REPO / "tests/data/classify_examples.jsonl", DESCRIPTIONS
     cases = cases[: args.limit] if args.limit else cases
     started = time.perf_counter()
-    clf = teach.train(services, REPO / "tests/data/classify_examples.jsonl", TICKETS, "tickets")
-    print(f"taught on {len(clf.texts)} examples in {time.perf_counter() - started:.2f}s (temperature {clf.temperature:.2f})")
+    clf = teach.train(services, examples, taught_labels, "bench") if examples else None
+    if clf:
+        print(f"taught on {len(clf.texts)} examples in {time.perf_counter() - started:.2f}s (temperature {clf.temperature:.2f})")
 
     priors: dict[tuple, np.ndarray] = {}  # content-free scores depend only on the prompt without the text
     right = {m: [] for m in METHODS}
-    conf = []  # (confidence, correct) for hearth
+    margins = {m: [] for m in METHODS}
     started = time.perf_counter()
     for case in cases:
-        labels, tickets = case["labels"], case["labels"] == TICKETS
-        desc = DESCRIPTIONS if tickets else {}
+        labels = case["labels"]
+        taught = clf is not None and labels == taught_labels
+        desc = descriptions if labels == taught_labels else {}
         key = tuple(labels)
         if key not in priors:
             priors[key] = cl.lm_logprobs(services.engine, cl.CONTENT_FREE, labels, desc, [])
         raw = cl.lm_logprobs(services.engine, case["input"], labels, desc, [])
         probs = {"baseline": baseline(services.engine, case), "lm": cl._softmax(raw), "lm+calib": cl._softmax(raw - priors[key])}
-        if tickets:
+        probs["zero-shot"] = cl.similarity_probabilities(services.embedder, case["input"], labels, desc)
+        probs["zero-shot*lm"] = cl._softmax(np.log(probs["zero-shot"] + 1e-12) + raw - priors[key])
+        if taught:
             vector = services.embedder.embed([case["input"]])[0]
             probs["lm+shots"] = cl.lm_probabilities(services.engine, case["input"], labels, desc, clf.nearest(vector, cl.SHOTS))
             probs["taught"] = clf.probabilities(vector)
             probs["taught*lm"] = probs["taught"] * probs["lm+shots"]
         for m in ("lm+shots", "taught", "taught*lm"):
             probs.setdefault(m, probs["lm+calib"])
-        probs["hearth"] = probs["taught"]
+        probs["hearth"] = probs["taught"] if taught and not args.set else probs["zero-shot"]  # public sets: zero-shot
         for m in METHODS:
             right[m].append(labels[int(np.argmax(probs[m]))] == case["expected"])
-        top = np.sort(probs["hearth"])[-2:]
-        conf.append((float(top[1]) if tickets else float(top[1] - top[0]), right["hearth"][-1]))
+            margins[m].append(cl.margin(probs[m]))
     elapsed = time.perf_counter() - started
 
-    ticket_rows = [i for i, c in enumerate(cases) if c["labels"] == TICKETS]
-    print(f"\n{len(cases)} cases ({len(ticket_rows)} 5-way tickets) in {elapsed:.0f}s\n")
-    print(f"{'method':<11} {'all':>6} {'tickets':>8} {'vs baseline (all)':>18}")
+    taught_rows = [i for i, c in enumerate(cases) if c["labels"] == taught_labels]
+    print(f"\n{args.set or 'tests/data/eval'} {args.part if args.set else ''}: {len(cases)} cases "
+          f"({len(taught_rows)} with the taught label set) in {elapsed:.0f}s\n")
+    print(f"{'method':<13} {'all':>6} {'taught set':>10} {'vs baseline':>12} {'AUROC of margin':>16}")
     base = np.mean(right["baseline"])
     for m in METHODS:
-        acc, tacc = np.mean(right[m]), np.mean([right[m][i] for i in ticket_rows]) if ticket_rows else float("nan")
-        print(f"{m:<11} {acc:6.1%} {tacc:8.1%} {100 * (acc - base):+17.1f}pt")
-
-    print("\nhearth confidence vs accuracy")
-    print(f"{'confidence':<12} {'n':>3} {'accuracy':>9}")
-    for lo, hi in ((0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.01)):
-        hits = [ok for c, ok in conf if lo <= c < hi]
-        print(f"{lo:.2f}-{min(hi, 1):.2f}    {len(hits):>3} {np.mean(hits) if hits else float('nan'):9.1%}")
+        acc, tacc = np.mean(right[m]), np.mean([right[m][i] for i in taught_rows]) if taught_rows else float("nan")
+        ranking = auroc(margins[m], right[m])
+        print(f"{m:<13} {acc:6.1%} {tacc:10.1%} {100 * (acc - base):+10.1f}pt {'-' if ranking is None else f'{ranking:.3f}':>16}")
     services.engine.close()
 
 

@@ -15,6 +15,7 @@ from app.core.tasks.classify import classify
 from app.core.tasks.result import TaskError
 
 TICKETS = ["billing", "technical", "account", "shipping", "feedback"]
+SENTIMENT = ["positive", "negative", "neutral"]
 EXAMPLES = Path(__file__).parent / "data" / "classify_examples.jsonl"
 
 
@@ -90,6 +91,12 @@ def test_bad_input_is_one_line_error(services, tmp_path, text, labels, rows, mes
     assert "\n" not in str(caught.value)
 
 
+def test_a_description_that_is_not_text_is_one_line_error(services):
+    with pytest.raises(TaskError, match="description of positive must be a text") as caught:
+        classify(services, "hello", SENTIMENT, descriptions={"positive": 3})
+    assert "\n" not in str(caught.value)
+
+
 def test_missing_examples_file_is_one_line_error(services, tmp_path):
     with pytest.raises(TaskError, match="does not exist") as caught:
         classify(services, "hello", ["a", "b"], examples=str(tmp_path / "nope.jsonl"))
@@ -132,3 +139,49 @@ def test_eval_cases_can_teach(services, tmp_path):
     result = classify(services, "My package was delivered to the wrong house.", TICKETS, examples=str(_write(tmp_path / "cases.jsonl", rows)),
                       name="from-cases")
     assert result.route == "local:taught" and result.label == "shipping"
+
+
+
+def test_common_labels_have_built_in_descriptions_the_user_can_replace():
+    from app.core.tasks.classify import label_descriptions
+
+    built_in, unknown = label_descriptions(["Positive", "zzz_label"], {})
+    assert len(built_in) >= 5 and unknown == []  # matched by name, any casing; an unknown name has none
+    mine = label_descriptions(SENTIMENT, {"positive": "about the weather", "negative": ["a", "b"]})
+    assert mine[0] == ["about the weather"] and mine[1] == ["a", "b"] and len(mine[2]) >= 5
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Wonderful staff, I loved every minute and will be back.", "positive"),
+    ("The food was cold and the waiter was rude, never again.", "negative"),
+    ("The shop is on the corner of Main Street and opens at nine.", "neutral"),
+])
+def test_sentiment_works_zero_shot_from_the_built_in_descriptions(services, text, expected):
+    result = classify(services, text, SENTIMENT)
+    _check(result, SENTIMENT)
+    assert result.route == "local" and result.label == expected
+
+
+def test_a_user_description_replaces_the_built_in_one(services):
+    text = "The parcel arrived on Tuesday."
+    plain = classify(services, text, SENTIMENT)
+    moved = classify(services, text, SENTIMENT, descriptions={"positive": ["a parcel or delivery arrived", "shipping news"]})
+    assert plain.label == "neutral" and moved.label == "positive"
+
+
+def test_zero_shot_raw_confidence_is_the_margin_of_the_winner(services):
+    result = classify(services, "Please close my account, I no longer need it.", TICKETS)
+    top, second = sorted(result.scores.values())[-2:][::-1]
+    assert math.isclose(result.raw_confidence, top - second, abs_tol=2e-4)
+
+
+def test_cli_describe_moves_the_decision_and_rejects_a_malformed_one():
+    from conftest import run_cli
+
+    text = "The parcel arrived on Tuesday."
+    described = run_cli("classify", "-", "--labels", "positive,negative,neutral", "--describe", "positive=a parcel or delivery arrived",
+                        "--json", input=text)
+    assert described.returncode == 0, described.stderr
+    assert json.loads(described.stdout)["label"] == "positive"
+    bad = run_cli("classify", "-", "--labels", "positive,negative", "--describe", "positive", input=text)
+    assert bad.returncode == 2 and "LABEL=DESCRIPTION" in bad.stderr and "Traceback" not in bad.stderr

@@ -1,23 +1,34 @@
 """Classify: pick one label of a closed set, with a probability for each.
 
-Zero-shot, each label is described by its name and, when the user gave one, a short description;
-the text's sentence embedding is compared with each label's (cosine), and a softmax over the
-similarities gives the probabilities. Measured on the public dev sets (bench/quality.py), this
-beats the local model's label probabilities, with or without contextual calibration (dividing by
-the scores of a content-free input, Zhao et al. 2021), and adding those to the similarities made
-both accuracy and the ranking of confidence worse, so the model takes no part in the decision.
-`lm_probabilities` stays for the bench that measures it. A classifier taught by example, when
-one exists, decides instead: see teach.py.
+Zero-shot, each label is its name plus its descriptions: the user's (`--describe`, one or several,
+averaged), or else the built-in ones for common label names (resources/classify/labels.json:
+positive, negative, neutral), which a user's description replaces. The text's sentence embedding
+is compared with each label's (cosine); each label's similarity to content-free inputs is partly
+taken off (contextual calibration, Zhao et al. 2021, on the embedder), and a softmax gives the
+probabilities. The confidence is the winner's margin over the runner-up, calibrated on the dev
+parts of the public sets (resources/calibration/classify.json).
+
+Measured on those dev parts (bench/quality.py, bench/quality_classify.py) and left out: the local
+model's label log-probabilities, plainly or few-shot prompted, with or without contextual
+calibration, alone or added to the similarities (on 3-class sentiment the 135M model stays near
+chance, and the mix lowered accuracy and ranking); a "neutral when the two polar labels nearly
+tie" rule; mixing a taught classifier with the zero-shot scores. `lm_probabilities` stays for the
+bench that measures it. A classifier taught by example, when one exists, decides instead: see
+teach.py.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import threading
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from app.core.resources import resource_path
 from app.core.routing.confidence import calibrated
 from app.core.tasks import teach
 from app.core.tasks.result import TaskError, TaskResult
@@ -63,23 +74,93 @@ def _labels(labels: list[str]) -> list[str]:
 
 
 TEMPERATURE = 1 / 40  # softmax temperature over cosine similarities (measured on the dev parts)
+NAME_WEIGHT = 0.5  # a described label: half its name, half the mean of its descriptions
+CONTENT_FREE_TEXTS = ("N/A", "", "[MASK]", "text", "This is a sentence.")
+CONTENT_FREE_WEIGHT = 0.5  # share of a content-free input's similarity taken off each label's
 
 
-def label_texts(labels: list[str], descriptions: dict[str, str]) -> tuple[list[str], list[str]]:
-    """Each label as words ("card_arrival" -> "card arrival"), and with its description."""
-    names = [" ".join(label.replace("_", " ").replace("-", " ").split()) for label in labels]
-    return names, [f"{n}: {descriptions[label]}" if descriptions.get(label) else n for n, label in zip(names, labels)]
+def label_names(labels: list[str]) -> list[str]:
+    """Each label as words: "card_arrival" -> "card arrival"."""
+    return [" ".join(label.replace("_", " ").replace("-", " ").split()) for label in labels]
 
 
-def similarity_probabilities(embedder, text: str, labels: list[str], descriptions: dict[str, str]) -> np.ndarray:
-    names, described = label_texts(labels, descriptions)
-    vectors = np.asarray(embedder.embed([text, *names, *described]))
-    n = len(labels)
-    sims = 0.5 * (vectors[1:n + 1] @ vectors[0]) + 0.5 * (vectors[n + 1:] @ vectors[0])
-    return _softmax(sims / TEMPERATURE)
+@functools.cache
+def builtin_descriptions() -> dict[str, tuple[str, ...]]:
+    """Descriptions shipped for common label names (sentiment), keyed by the name in lower case."""
+    table = json.loads(resource_path("classify", "labels.json").read_text(encoding="utf-8"))
+    return {name: tuple(texts) for name, texts in table.items() if not name.startswith("_")}
 
 
-def classify(services, text: str, labels: list[str], descriptions: dict[str, str] | None = None,
+def label_descriptions(labels: list[str], given: dict[str, str | list[str]]) -> list[list[str]]:
+    """Each label's descriptions: the user's (one text or several), else the built-in ones for its name."""
+    shipped, out = builtin_descriptions(), []
+    for label, name in zip(labels, label_names(labels)):
+        mine = given.get(label)
+        texts = [mine] if isinstance(mine, str) else list(mine) if mine else list(shipped.get(name.lower(), ()))
+        out.append([t.strip() for t in texts if t and t.strip()])
+    return out
+
+
+@dataclass(frozen=True)
+class LabelVectors:
+    """One label set as the embedder sees it: each name, each label's descriptions, and how much
+    content-free inputs resemble each label (the bias to take off)."""
+
+    names: np.ndarray  # (labels, dim)
+    descriptions: tuple[np.ndarray, ...]  # per label (its descriptions, dim), maybe empty
+    content_free: np.ndarray  # (labels,)
+
+    def similarities(self, vectors: np.ndarray) -> np.ndarray:
+        """(texts, labels): cosine with the name, averaged with the mean over the descriptions."""
+        sims = vectors @ self.names.T
+        for i, d in enumerate(self.descriptions):
+            if len(d):
+                sims[:, i] = NAME_WEIGHT * sims[:, i] + (1 - NAME_WEIGHT) * (vectors @ d.T).mean(axis=1)
+        return sims
+
+
+_LABEL_VECTORS: dict[tuple, LabelVectors] = {}
+
+
+def label_vectors(embedder, labels: list[str], descriptions: dict) -> LabelVectors:
+    """Embedded once per label set and kept (a few dozen texts: the built-in descriptions alone are 30).
+    The label texts go in one fixed batch and each content-free input alone, because the int8
+    embedder's output moves a little with its batch mates: the same set always gets the same vectors."""
+    names, described = label_names(labels), label_descriptions(labels, descriptions)
+    key = (teach.embedder_id(embedder), tuple(names), tuple(map(tuple, described)))
+    if (found := _LABEL_VECTORS.get(key)) is not None:
+        return found
+    flat = [f"{name}: {d}" for name, ds in zip(names, described) for d in ds]
+    vectors = np.asarray(embedder.embed([*names, *flat]))
+    ends = np.cumsum([len(names), *map(len, described)])
+    partial = LabelVectors(vectors[:len(names)], tuple(vectors[a:b] for a, b in zip(ends, ends[1:])), np.zeros(len(names)))
+    free = np.asarray([embedder.embed([t])[0] for t in CONTENT_FREE_TEXTS])
+    if len(_LABEL_VECTORS) >= 32:
+        _LABEL_VECTORS.clear()
+    _LABEL_VECTORS[key] = found = replace(partial, content_free=partial.similarities(free).mean(axis=0))
+    return found
+
+
+def zero_shot_scores(embedder, text: str, labels: list[str], descriptions: dict) -> np.ndarray:
+    """Similarities less part of a content-free input's (Zhao et al. 2021's contextual calibration,
+    applied to the embedder): a label that every text resembles a little no longer wins by default.
+    The text is embedded alone, as the taught classifier embeds it."""
+    target = label_vectors(embedder, labels, descriptions)
+    vector = np.asarray(embedder.embed([text])[0])[None, :]
+    return target.similarities(vector)[0] - CONTENT_FREE_WEIGHT * target.content_free
+
+
+def similarity_probabilities(embedder, text: str, labels: list[str], descriptions: dict) -> np.ndarray:
+    return _softmax(zero_shot_scores(embedder, text, labels, descriptions) / TEMPERATURE)
+
+
+def margin(probs: np.ndarray) -> float:
+    """Top probability less the runner-up's: how clearly the winner won."""
+    top = np.sort(probs)[-2:]
+    return float(top[1] - top[0])
+
+
+def classify(services, text: str, labels: list[str], descriptions: dict[str, str | list[str]] | None = None,
              examples: str | None = None, name: str | None = None, cancel: threading.Event | None = None) -> TaskResult:
     """`examples` is a JSONL file of {"text", "label"}: it trains (once) the task's classifier,
     saved under `name` (default: one per label set) and used by later calls without the file."""
@@ -90,6 +171,9 @@ def classify(services, text: str, labels: list[str], descriptions: dict[str, str
     labels = _labels(labels)
     if unknown := sorted(set(descriptions or {}) - set(labels)):
         raise TaskError(f"descriptions given for labels outside the set: {', '.join(unknown)}")
+    if bad := sorted(label for label, d in (descriptions or {}).items()
+                     if not isinstance(d, str) and not (isinstance(d, list) and all(isinstance(t, str) for t in d))):
+        raise TaskError(f"the description of {', '.join(bad)} must be a text or a list of texts")
     clf = teach.ensure(services, labels, Path(examples).expanduser() if examples else None, name or teach.default_name(labels))
     timings = {"prepare_s": round(time.perf_counter() - started, 3)}
     if cancel is not None and cancel.is_set():
@@ -98,7 +182,8 @@ def classify(services, text: str, labels: list[str], descriptions: dict[str, str
         probs, route = clf.probabilities(services.embedder.embed([text])[0]), "local:taught"
     else:
         probs, route = similarity_probabilities(services.embedder, text, labels, descriptions or {}), "local"
-    confidence = float(probs.max())  # taught: temperature-scaled on held-out folds; zero-shot: calibrated below
+    # taught: temperature-scaled on held-out folds; zero-shot: the winner's margin, calibrated below
+    confidence = float(probs.max()) if clf is not None else margin(probs)
     timings["total_s"] = round(time.perf_counter() - started, 3)
     best = int(np.argmax(probs))
     scores = {label: round(float(p), 4) for label, p in zip(labels, probs)}
