@@ -43,6 +43,14 @@ def test_a_labelled_id_or_cashier_is_neither_the_company_nor_the_address(service
     assert result.data["address"] == "LOT PT 12, JALAN KLANG LAMA, SEK. 9 40000 SHAH ALAM, SELANGOR"
 
 
+def test_a_scans_space_before_a_comma_is_not_kept_in_the_address(services):
+    text = ("DAUN TRADING SDN BHD\nNO 5 , JALAN BATU 30 ,\nTAMAN MAJU .\n47100 PUCHONG , SELANGOR\nTEL: 03-8061 2233\n"
+            "TOTAL\n15.10")
+    result = run(services, text, RECEIPT_SCHEMA)
+    assert result.data["address"] == "NO 5, JALAN BATU 30, TAMAN MAJU. 47100 PUCHONG, SELANGOR"
+    assert result.spans["address"]["text"].startswith("NO 5 , JALAN")  # the span still points at the scan as it is
+
+
 def test_the_total_is_the_amount_the_others_add_up_to(services):
     """15.09 is labelled TOTAL and the summary's 14.24 comes last, but 15.10 is what was charged:
     15.09 + 0.01 rounding, and 20.00 paid - 4.90 change."""

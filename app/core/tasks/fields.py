@@ -49,6 +49,8 @@ _TITLE = re.compile(r"^\W*(?:tax\s+|sales\s+|proforma\s+|credit\s+|debit\s+)?(?:
 _CURRENCY_MARK = re.compile(r"\(?\b(?:RM|MYR|USD|EUR|GBP|SGD)\b\)?|[()$€£]")
 _NAMING = re.compile(r"[^\W\d_]{3,}")  # a word a name or an address has
 _WORDS = re.compile(r"[^\W\d_]{2,}")
+# A scan's space before a comma or stop ("BATU 30 , JALAN"): the address as printed has none.
+_SPACE_BEFORE_MARK = re.compile(r"\s+([,.])(?=\s|$)")
 
 
 @dataclass
@@ -265,7 +267,7 @@ def _addresses(text: str, rows: list[Line]) -> list[Candidate]:
         first = i == 0 or not _opens_address(head[i - 1]) or _is_stop(head[i - 1])
         for k in {len(run)} | ({coded[-1] + 1} if coded else set()):
             part = run[:k]
-            value = " ".join(r.text for r in part)
+            value = _SPACE_BEFORE_MARK.sub(r"\1", " ".join(r.text for r in part))
             score = (0.6 * bool(coded and coded[-1] < k) + 0.2 * bool(re.match(r"^\W*(?:[^\W\d]{1,6}\.?\s*)?\d", part[0].text))
                      + 0.15 * min(len(part), 5) + 0.2 * (k == len(run)) + 0.3 * first)
             out.append(Candidate(value, part[0].start, part[-1].end, text[part[0].start:part[-1].end], score=score))
