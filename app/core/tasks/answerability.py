@@ -7,9 +7,10 @@ rare each word is in the collection (BM25's IDF: a question about Kubernetes ove
 shares their common words, not their rare ones), and whether the best unit holds what the question
 asks for. One rule beside the fit: a question that names something (a capitalised name past its
 first word: "PostgreSQL", "Kubernetes") that none of the passages mentions is about something else
-unless the fit is at least even odds (DOUBT), however well its other words match. No model call: the decision comes before the first text, where the tiny model's yes/no
-judgement (one prompt evaluation of the passages) cost a median 7.3 s at load 7 on 2 cores; the
-rare-word coverage took its place.
+unless the fit is at least even odds (DOUBT), however well its other words match. No model call:
+the decision comes before the first text, where the tiny model's yes/no judgement (one prompt
+evaluation of the passages) cost a median 7.3 s at load 7 on 2 cores; the rare-word coverage took
+its place.
 The fit ships as plain numbers in resources/calibration/answerability.json, and one per other
 local model it was fitted for (answerability-<model file>.json; nothing executable is loaded); its
 decision threshold was picked on out-of-fold dev predictions so that at most a set share of
@@ -35,7 +36,7 @@ MAX_FALSE_REFUSALS = 0.1  # the dev share of answerable questions the threshold 
 DOUBT = 0.5  # the bar when the question names something the passages never mention
 EVIDENCE_HITS = 3  # the chunks whose text counts as the evidence for coverage and names
 # A capitalised word not at the start of the question or of a sentence in it ("I" is no name).
-_NAME = re.compile(r"(?<!^)(?<![.?!:]\s)\b(?!I\b)[A-Z][\w]*(?:[+#.-]\w+)*\+*")
+_NAME = re.compile(r"(?<!^)(?<![.?!:]\s)\b(?!I\b)[A-Z]\w*(?:[+#.-]\w+)*\+*")
 
 
 def fit_path(engine=None) -> Path:

@@ -77,22 +77,33 @@ _SHORT_NAMED = re.compile(rf"(?<![\w/.-]){_DAY}(?P<sep>[\s/-])\s*{_MONTH}(?P=sep
 def short_dates(text: str) -> list[Match]:
     """Day-first forms dates() leaves alone, as receipts print them: 05/01/17, 10-03-18, 10-03-2018,
     03 JUN 18, 05/APR/2018. Kept apart from dates() because redaction uses that one and must not widen."""
-    taken = [(d.start, d.end) for d in dates(text)]
+    return _short_dates(text, dates(text))
+
+
+def receipt_dates(text: str) -> list[Match]:
+    """dates() and short_dates() together, dates() read once."""
+    found = dates(text)
+    return found + _short_dates(text, found)
+
+
+def _short_dates(text: str, known: list[Match]) -> list[Match]:
     found = []
     for m in _SHORT_NAMED.finditer(text):
-        year = int(m.group("year")) + (2000 if len(m.group("year")) == 2 else 0)
-        iso = _iso(year, _MONTHS[m.group("mon")[:3].lower()], int(m.group("day")))
-        if iso and not any(s <= m.start() < e for s, e in taken):
+        iso = _iso(_full_year(m.group("year")), _MONTHS[m.group("mon")[:3].lower()], int(m.group("day")))
+        if iso and not any(d.start <= m.start() < d.end for d in known):
             found.append(Match("date", iso, m.start(), m.end(), m.group()))
     for m in _SHORT.finditer(text):
         if m.group("sep") != "-" and len(m.group("year")) == 4:
             continue  # dates() reads those
-        year = int(m.group("year")) + (2000 if len(m.group("year")) == 2 else 0)
         a, b = int(m.group("a")), int(m.group("b"))
         day, month = (a, b) if b <= 12 else (b, a)
-        if iso := _iso(year, month, day):
+        if iso := _iso(_full_year(m.group("year")), month, day):
             found.append(Match("date", iso, m.start(), m.end(), m.group()))
     return found
+
+
+def _full_year(printed: str) -> int:
+    return int(printed) + (2000 if len(printed) == 2 else 0)
 
 
 def emails(text: str) -> list[Match]:

@@ -171,7 +171,7 @@ def _is_stop(line: Line) -> bool:
     """A header line that is no part of a name or address: contact details, ids, dates, amounts,
     the value of a label on the line above (": CR 1803/1905")."""
     t = line.text
-    return bool(t.startswith(":") or _CONTACT.search(t) or _ID_LINE.match(t) or detectors.dates(t) or detectors.short_dates(t)
+    return bool(t.startswith(":") or _CONTACT.search(t) or _ID_LINE.match(t) or detectors.receipt_dates(t)
                 or detectors.times(t) or detectors.emails(t) or detectors.phones(t) or re.match(r"^[^\W\d][\w .#/-]{0,14}:", t)
                 or _NUMBER.search(t) and not _POSTCODE.search(t))
 
@@ -186,7 +186,7 @@ def _before_registration(value: str) -> str:
 def _typed(f: Field, text: str) -> list[Candidate]:
     out = []
     if f.kind == "date":
-        for m in detectors.dates(text) + detectors.short_dates(text):
+        for m in detectors.receipt_dates(text):
             raw = m.text
             out.append(Candidate(m.value if f.iso else raw, m.start, m.end, raw))
     elif f.kind == "amount":
