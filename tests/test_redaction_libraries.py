@@ -235,11 +235,14 @@ def test_names_and_templates_stay(text):
     ("dns at [fd00::53]:53", "fd00::53"),
     ("bound to ::9", "::9"),
     ("peer ::7:6:5:4:3:2:1 up", "::7:6:5:4:3:2:1"),  # seven groups after '::'
+    ("address:fe80::1 on eth0", "fe80::1"),  # right after a label's colon
+    ("host:2001:db8::1", "2001:db8::1"),
+    ("gateway Fe80::1", "Fe80::1"),  # mixed case, but a digit: no C++ name
 ])
 def test_more_ip_forms(text, value):
     assert ("IP", value) in found(text)
 
 
-@pytest.mark.parametrize("text", ["xs = a[1::2]", "Face::add(x)", "Dead::Beef"])
+@pytest.mark.parametrize("text", ["xs = a[1::2]", "Face::add(x)", "Dead::Beef", "text2001:db8::1", "12345:db8::1"])
 def test_short_ipv6_lookalikes_in_code_stay(text):
     assert not [s for s in find(text) if s.kind == "IP"]

@@ -96,7 +96,7 @@ _IPV4 = re.compile(
 # A dotted quad right after a version word is a version ("version 1.2.3.4"), not an address.
 _VERSION_WORD = re.compile(r"\b(?:version|ver|release|build|firmware|v)[\s.:=]*$", re.I)
 _IPV6 = re.compile(
-    r"(?<![\w:.])(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,8}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]+)?)"
+    r"(?<![\w.])(?<!::)(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,8}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]+)?)"
     rf"(?![\w:%]|\.\w){_PREFIX}"
 )
 
@@ -106,6 +106,8 @@ def ips(text: str) -> Iterator[Span]:
         if not _VERSION_WORD.search(text[max(0, m.start() - 12) : m.start()]):
             yield _with_prefix(m)
     for m in _IPV6.finditer(text):
+        if text[m.start() - 1 : m.start()] == ":" and not _LABEL_BEFORE.search(text[max(0, m.start() - 40) : m.start()]):
+            continue  # inside a longer run of groups ("text2001:db8::1")
         span = _with_prefix(m)
         if m.group("ip") == "::" and span.end == m.end("ip"):
             if _UNSPECIFIED_BEFORE.search(text[max(0, m.start() - 8) : m.start()]) or _UNSPECIFIED_AFTER.match(text, m.end()):
@@ -114,6 +116,10 @@ def ips(text: str) -> Iterator[Span]:
                              after=text[span.end : span.end + 1]):
             yield span
 
+
+# Right after a label's colon ("addr:fe80::1", "host:2001:db8::1"): a word of letters, one of them
+# past "f", so that it cannot be an address group itself.
+_LABEL_BEFORE = re.compile(r"(?<![\w-])[A-Za-z_-]*[G-Zg-z_-][A-Za-z_-]*:$")
 
 # The unspecified address "::" alone, only as a value ("src=::") or closing a line or sentence
 # ("listen on ::"); "f :: Int" (Haskell), "a[::]" and "std::" stay code.
@@ -137,7 +143,7 @@ def _plausible_ipv6(candidate: str, cidr: bool, before: str, after: str) -> bool
     """A valid address that is not code: three groups or more, a network with its prefix
     (fd00::/8), an embedded IPv4 or a scope id stand alone; a short one ("::2", "ff00::", "1::",
     CPython's test_ipaddress forms) too, unless it is a subscript (`a[1::2]`, `x[::2]`), a call
-    (`Face::add(`) or a name in mixed case (`Dead::Beef`)."""
+    (`Face::add(`) or a name in mixed case (`Dead::Beef`, not "Fe80::1")."""
     try:
         ipaddress.IPv6Address(candidate)
     except ValueError:
@@ -146,5 +152,5 @@ def _plausible_ipv6(candidate: str, cidr: bool, before: str, after: str) -> bool
     if len(groups) >= 3 or cidr or "." in candidate or "%" in candidate:
         return True
     subscript = re.search(r"[\w)\]]\[$", before) is not None
-    named = any(g[0].isupper() and not g.isupper() for g in groups)
+    named = any(g[0].isupper() and not g.isupper() and g.isalpha() for g in groups)  # "Fe80::1" has a digit
     return not (subscript or named or after == "(")
