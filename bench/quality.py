@@ -152,11 +152,16 @@ def report(name: str, which: str, rows: list[dict], cases: dict) -> dict:
 
 def pooled(which: str, rows: list[dict]) -> dict:
     """auto over every task's cloud-answered cases at once, one threshold for all."""
-    from app.core.evaluation.ranking import best_within, escalation_curve
+    from app.core.evaluation.ranking import auroc, best_within, escalation_curve
 
+    tasks = sorted({r["task"] for r in rows if r.get("task")})
+    by_task = {t: auroc([r["conf"] for r in rows if r.get("task") == t], [r["hearth"] for r in rows if r.get("task") == t]) for t in tasks}
+    if by_task:  # the goal is per task: one confidence must rank a task's cases across all its sets
+        print(f"\nAUROC of confidence by task [{which}], all its sets together: "
+              + "  ".join(f"{t} {a:.3f} ({sum(r.get('task') == t for r in rows)} cases)" if a is not None else f"{t} -" for t, a in by_task.items()))
     sub = [r for r in rows if r.get("cloud") is not None]
     if not sub:
-        return {}
+        return {"part": which, "auroc_by_task": by_task}
     curve = escalation_curve([r["conf"] for r in sub], [r["hearth"] for r in sub], [r["cloud"] for r in sub], THRESHOLDS)
     best = best_within(curve, 0.40)
     print(f"\nall tasks [{which}] {len(sub)} cloud-answered cases: local {_pct(sub, 'hearth')}  cloud {_pct(sub, 'cloud')}")
@@ -164,7 +169,7 @@ def pooled(which: str, rows: list[dict]) -> dict:
     if best:
         print(f"  best auto at <= 40% escalated: threshold {best['threshold']:g}, {best['escalated']:.0%} escalated, "
               f"accuracy {best['accuracy']:.1%} = {best['share_of_cloud'] or 0:.0%} of cloud-only")
-    return {"part": which, "cases": len(sub), "curve": curve, "best_auto": best}
+    return {"part": which, "cases": len(sub), "curve": curve, "best_auto": best, "auroc_by_task": by_task}
 
 
 def fit_calibration(rows_by_task: dict[str, list[dict]]) -> None:
@@ -232,6 +237,7 @@ def main() -> None:
                 rows = []
                 for n, case in enumerate(cases):
                     row = run_case(services, case, name, baselines, model, not args.baseline_limit or n < args.baseline_limit)
+                    row["task"] = case["task"]
                     if case["id"] in in_cloud:
                         answer = cloud.answer(case) if cloud else StandIn.cached_answer(case)
                         row["cloud"] = _cloud_right(case, answer)
