@@ -199,14 +199,15 @@ def _task_or_batch(args, task: str, inputs_for, schema: dict | None = None) -> i
 
 
 def cmd_classify(args) -> int:
+    from app.core.tasks import TaskError
+    from app.core.tasks.descriptions import parse_descriptions
+
     labels = [label.strip() for label in (args.labels or "").split(",") if label.strip()]
-    descriptions: dict[str, list[str]] = {}
-    for given in args.describe or []:
-        label, sep, text = given.partition("=")
-        if not sep or not label.strip() or not text.strip():
-            _err(f"--describe {given!r}: expected LABEL=DESCRIPTION")
-            return EXIT_USAGE
-        descriptions.setdefault(label.strip(), []).append(text.strip())
+    try:
+        descriptions = parse_descriptions(args.describe or [])
+    except TaskError as exc:
+        _err(f"--describe {exc}: write it as LABEL=DESCRIPTION")
+        return EXIT_USAGE
     return _task_or_batch(args, "classify", lambda text: {"text": text, "labels": labels, "descriptions": descriptions,
                                                           "examples": args.examples, "name": args.name})
 

@@ -114,3 +114,19 @@ def test_classify_shows_the_label_and_every_probability_and_transform_its_text(q
     [(label, result)] = run_task(qtbot, tasks, "Transform")
     assert result.task == "transform" and result.text.strip()
     assert f"confidence {result.confidence:.0%}" in tasks.output.toPlainText()
+
+
+def test_label_descriptions_typed_in_the_form_steer_zero_shot_and_bad_lines_are_refused(qtbot, window, monkeypatch):
+    tasks = window.tasks
+    tasks.pasted.setPlainText("The parcel arrived on Tuesday.")
+    tasks.labels.setText("positive, negative, neutral")
+    [(_, plain)] = run_task(qtbot, tasks, "Classify")
+    tasks.descriptions.setPlainText("positive: a parcel or delivery arrived\n\npositive: the order came")
+    [(_, described)] = run_task(qtbot, tasks, "Classify")
+    assert described.label == "positive" and described.scores["positive"] > plain.scores["positive"]
+    warnings = []
+    monkeypatch.setattr("app.ui.tasks_view.QMessageBox.warning", lambda *a: warnings.append(a[2]))
+    for text in ("positive", "urgent: needs an answer today"):
+        tasks.descriptions.setPlainText(text)
+        assert tasks.start() is None and tasks.run_button.isEnabled()
+    assert "'positive' has no label and description" in warnings[0] and "urgent" in warnings[1]

@@ -36,7 +36,9 @@ from app.core import sources
 from app.core.activity import Activity
 from app.core.isolation import ParserProcess
 from app.core.jobs import ReportingServices, summary_parts
+from app.core.tasks.descriptions import parse_descriptions
 from app.core.tasks.extract import BUILTIN, load_schema
+from app.core.tasks.result import TaskError
 from app.core.tasks.summarize import LENGTHS, STYLES
 from app.core.tasks.transform import PRESETS
 from app.ui.consent import ConsentBroker
@@ -69,6 +71,7 @@ class TasksView(QWidget):
         self.services, self.jobs, self.consent, self.library = services, jobs, consent, library
         self.worker: GeneratorWorker | None = None
         self.results: list = []
+        self._descriptions: dict[str, list[str]] = {}  # the classify form's, read at the start of a run
         self.activity = Activity()
         self.viewer = SourceViewer(jobs)
         self._build()
@@ -191,7 +194,16 @@ class TasksView(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.examples, 1)
         row.addWidget(button("Choose…", "Pick a JSONL file of examples", self.choose_examples, "Choose an examples file"))
+        self.descriptions = QPlainTextEdit()
+        self.descriptions.setAccessibleName("What each label means, one per line")
+        self.descriptions.setPlaceholderText("optional, one per line: label: what it means\n"
+                                             "billing: charges, invoices and refunds\n"
+                                             "(positive, negative and neutral have built-in ones)")
+        self.descriptions.setToolTip("Zero-shot classification compares the text with each label's name and descriptions; "
+                                     "several lines for one label are averaged. Not used once a classifier is taught by example.")
+        self.descriptions.setFixedHeight(self.descriptions.fontMetrics().lineSpacing() * 4 + 12)
         form.addRow("Labels", self.labels)
+        form.addRow("Descriptions", self.descriptions)
         form.addRow("Examples", row)
         form_widget.setLayout(form)
         return form_widget
@@ -290,10 +302,26 @@ class TasksView(QWidget):
         if task == "extract":
             return {"text": text, "schema": self._schema}
         if task == "classify":
-            return {"text": text, "labels": [x.strip() for x in self.labels.text().split(",") if x.strip()],
+            return {"text": text, "labels": self._label_set(), "descriptions": self._descriptions,
                     "examples": self.examples.text().strip() or None}
         return {"text": text, "preset": self.preset.currentText(), "instruction": self.instruction.text().strip() or None,
                 "language": self.language.text().strip() or "English"}
+
+    def _label_set(self) -> list[str]:
+        return [x.strip() for x in self.labels.text().split(",") if x.strip()]
+
+    def _read_descriptions(self) -> bool:
+        """The descriptions box, checked once before a run (not once per file)."""
+        try:
+            descriptions = parse_descriptions(self.descriptions.toPlainText().splitlines())
+        except TaskError as exc:
+            QMessageBox.warning(self, "Unusable description", f"{exc}: write each line as label: what it means.")
+            return False
+        if unknown := [label for label in descriptions if label not in self._label_set()]:
+            QMessageBox.warning(self, "Unusable description", f"Described but not among the labels: {', '.join(unknown)}.")
+            return False
+        self._descriptions = descriptions
+        return True
 
     # -- running -------------------------------------------------------------------------
     def start(self, targets: list[str | None] | None = None) -> GeneratorWorker | None:
@@ -311,6 +339,8 @@ class TasksView(QWidget):
                 QMessageBox.warning(self, "Unusable schema", str(exc))
                 return None
             self.extraction.reset(list(self._schema["properties"]))
+        if task == "classify" and not self._read_descriptions():
+            return None
         self.results = []
         self.output.clear()
         self.results_stack.setCurrentIndex(1 if task == "extract" else 0)
