@@ -1,6 +1,7 @@
 """Classify quality: the plain baseline against Hearth's methods, in one run, on one model.
 
     .venv/bin/python bench/quality_classify.py [--limit N] [--set dynasent|banking77|loghub_bgl [--part dev]]
+    .venv/bin/python bench/quality_classify.py --fit-sentiment   (refits resources/classify/sentiment.json)
 
 Cases: tests/data/eval/classify.jsonl (a regression set, not evidence: the public sets are measured by
 bench/quality.py); teaching examples: tests/data/classify_examples.jsonl (ticket labels only, so
@@ -12,8 +13,10 @@ sentiment and error cases always take the zero-shot route).
   lm+shots      lm+calib with the 4 most similar teaching examples in the prompt (tickets)
   taught        logistic regression on MiniLM embeddings of the examples (tickets)
   taught*lm     product of taught and lm+shots probabilities (tickets)
-  zero-shot     the embedder: the text against each label's name and descriptions (built-in ones for
-                sentiment labels), less a content-free input's similarity
+  embedder      the embedder alone: the text against each label's name and descriptions (built-in ones
+                for sentiment labels), less a content-free input's similarity
+  zero-shot     what classify() does without examples: the embedder, mixed with the VADER lexicon's
+                polarity for the built-in sentiment triple (weights: --fit-sentiment, dev part only)
   zero-shot*lm  zero-shot times lm+calib (their log-probabilities added)
   hearth        what classify() does: taught where a classifier exists, else zero-shot (with --set:
                 zero-shot; bench/quality.py reports the taught figure beside it)
@@ -47,7 +50,40 @@ DESCRIPTIONS = {
     "shipping": "orders, delivery, tracking, parcels, returns, addresses",
     "feedback": "opinions, praise, complaints about the product, feature ideas",
 }
-METHODS = ["baseline", "lm", "lm+calib", "lm+shots", "taught", "taught*lm", "zero-shot", "zero-shot*lm", "hearth"]
+METHODS = ["baseline", "lm", "lm+calib", "lm+shots", "taught", "taught*lm", "embedder", "zero-shot", "zero-shot*lm", "hearth"]
+SENTIMENT_SET = "dynasent"
+
+
+def fit_sentiment(embedder) -> None:
+    """The weights of classify.sentiment_probabilities by maximum likelihood (a multinomial logit with
+    shared weights) on the dev part of dynasent only, written to resources/classify/sentiment.json."""
+    from scipy.optimize import minimize
+
+    import public_sets as ps
+    from app.core.resources import resources_root
+
+    cases = ps.load(SENTIMENT_SET, "dev")
+    labels = list(cl.SENTIMENT)
+    feats = np.stack([cl.sentiment_features(cl.zero_shot_scores(embedder, c["input"], labels, {}, name_weight=0.0),
+                                            cl.lexicon_polarity(c["input"])) for c in cases])
+    gold = np.array([labels.index(c["expected"]) for c in cases])
+
+    def loss(w: np.ndarray) -> float:
+        logits = feats @ w
+        top = logits.max(axis=1, keepdims=True)
+        return float(-(logits[np.arange(len(gold)), gold] - top[:, 0] - np.log(np.exp(logits - top).sum(axis=1))).mean())
+
+    start = np.zeros(len(cl.SENTIMENT_FEATURES))
+    start[0] = 1 / cl.TEMPERATURE
+    weights = minimize(loss, start, method="L-BFGS-B").x
+    accuracy = float(((feats @ weights).argmax(axis=1) == gold).mean())
+    path = resources_root() / "classify" / "sentiment.json"
+    path.write_text(json.dumps({
+        "_about": "Weights of zero-shot sentiment (app/core/tasks/classify.py sentiment_probabilities), fitted by "
+                  "bench/quality_classify.py --fit-sentiment on the dev part of dynasent only.",
+        "fitted_on": f"{SENTIMENT_SET} dev, {len(cases)} cases", "dev_accuracy_in_fit": round(accuracy, 4),
+        "weights": {name: round(float(w), 3) for name, w in zip(cl.SENTIMENT_FEATURES, weights)}}, indent=1) + "\n", encoding="utf-8")
+    print(f"fitted {path} on {len(cases)} dev cases: {dict(zip(cl.SENTIMENT_FEATURES, np.round(weights, 3)))}, accuracy in fit {accuracy:.1%}")
 
 
 def baseline(engine, case) -> np.ndarray:
@@ -61,12 +97,17 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--set", help="a public set of bench/public_sets.py (e.g. dynasent) instead of tests/data/eval")
     parser.add_argument("--part", choices=["dev", "test"], default="dev", help="with --set: tune on dev only")
+    parser.add_argument("--fit-sentiment", action="store_true", help="refit the zero-shot sentiment weights on dynasent dev, then stop")
     args = parser.parse_args()
 
     from app.core.embedding import Embedder
     from app.core.evaluation.ranking import auroc
     from app.core.llm.local import LocalEngine
     from app.core.models import chat_model_path
+
+    if args.fit_sentiment:
+        fit_sentiment(Embedder())
+        return
 
     class Services:  # what classify() needs of app.core.services.Services, without settings or locks
         embedder = Embedder()
@@ -100,7 +141,8 @@ def main() -> None:
             priors[key] = cl.lm_logprobs(services.engine, cl.CONTENT_FREE, labels, desc, [])
         raw = cl.lm_logprobs(services.engine, case["input"], labels, desc, [])
         probs = {"baseline": baseline(services.engine, case), "lm": cl._softmax(raw), "lm+calib": cl._softmax(raw - priors[key])}
-        probs["zero-shot"] = cl.similarity_probabilities(services.embedder, case["input"], labels, desc)
+        probs["embedder"] = cl.similarity_probabilities(services.embedder, case["input"], labels, desc)
+        probs["zero-shot"] = cl.zero_shot_probabilities(services.embedder, case["input"], labels, desc)
         probs["zero-shot*lm"] = cl._softmax(np.log(probs["zero-shot"] + 1e-12) + raw - priors[key])
         if taught:
             vector = services.embedder.embed([case["input"]])[0]

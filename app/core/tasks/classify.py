@@ -5,16 +5,24 @@ averaged), or else the built-in ones for common label names (resources/classify/
 positive, negative, neutral), which a user's description replaces. The text's sentence embedding
 is compared with each label's (cosine); each label's similarity to content-free inputs is partly
 taken off (contextual calibration, Zhao et al. 2021, on the embedder), and a softmax gives the
-probabilities. The confidence is the winner's margin over the runner-up, calibrated on the dev
-parts of the public sets (resources/calibration/classify.json).
+probabilities. For the built-in sentiment triple (those three names, none described by the user) the
+embedder alone is weak (53% on the dev part of dynasent), so its scores (descriptions only) are
+mixed with the polarity of the VADER lexicon (vaderSentiment) in a multinomial logit whose five
+weights were fitted on the dev part of dynasent (resources/classify/sentiment.json, refitted by
+`bench/quality_classify.py --fit-sentiment`). The confidence is the winner's margin over the
+runner-up, calibrated on the dev parts of the public sets (resources/calibration/classify.json).
 
 Measured on those dev parts (bench/quality.py, bench/quality_classify.py) and left out: the local
 model's label log-probabilities, plainly or few-shot prompted, with or without contextual
 calibration, alone or added to the similarities (on 3-class sentiment the 135M model stays near
-chance, and the mix lowered accuracy and ranking); a "neutral when the two polar labels nearly
-tie" rule; mixing a taught classifier with the zero-shot scores. `lm_probabilities` stays for the
-bench that measures it. A classifier taught by example, when one exists, decides instead: see
-teach.py.
+chance: asked for stars, or pleased/displeased/neither, it ranked positive against negative
+sentences at chance, so it is no tie-breaker either); a "neutral when the two polar labels nearly
+tie" rule; mixing a taught classifier with the zero-shot scores; for sentiment, more and more
+varied built-in descriptions, scoring them by their best or best three instead of their mean, a
+linear probe on the embedder trained on SST, TextBlob's polarity, and other confidence signals
+than the margin (the two signals' agreement, entropy, a fitted correctness model): none beat the
+mix above out of sample. `lm_probabilities` stays for the bench that measures it. A classifier
+taught by example, when one exists, decides instead: see teach.py.
 """
 
 from __future__ import annotations
@@ -109,31 +117,32 @@ class LabelVectors:
     names: np.ndarray  # (labels, dim)
     descriptions: tuple[np.ndarray, ...]  # per label (its descriptions, dim), maybe empty
     content_free: np.ndarray  # (labels,)
+    name_weight: float = NAME_WEIGHT
 
     def similarities(self, vectors: np.ndarray) -> np.ndarray:
         """(texts, labels): cosine with the name, averaged with the mean over the descriptions."""
         sims = vectors @ self.names.T
         for i, d in enumerate(self.descriptions):
             if len(d):
-                sims[:, i] = NAME_WEIGHT * sims[:, i] + (1 - NAME_WEIGHT) * (vectors @ d.T).mean(axis=1)
+                sims[:, i] = self.name_weight * sims[:, i] + (1 - self.name_weight) * (vectors @ d.T).mean(axis=1)
         return sims
 
 
 _LABEL_VECTORS: dict[tuple, LabelVectors] = {}
 
 
-def label_vectors(embedder, labels: list[str], descriptions: dict) -> LabelVectors:
+def label_vectors(embedder, labels: list[str], descriptions: dict, name_weight: float = NAME_WEIGHT) -> LabelVectors:
     """Embedded once per label set and kept (a few dozen texts: the built-in descriptions alone are 30).
     The label texts go in one fixed batch and each content-free input alone, because the int8
     embedder's output moves a little with its batch mates: the same set always gets the same vectors."""
     names, described = label_names(labels), label_descriptions(labels, descriptions)
-    key = (teach.embedder_id(embedder), tuple(names), tuple(map(tuple, described)))
+    key = (teach.embedder_id(embedder), tuple(names), tuple(map(tuple, described)), name_weight)
     if (found := _LABEL_VECTORS.get(key)) is not None:
         return found
     flat = [f"{name}: {d}" for name, ds in zip(names, described) for d in ds]
     vectors = np.asarray(embedder.embed([*names, *flat]))
     ends = np.cumsum([len(names), *map(len, described)])
-    partial = LabelVectors(vectors[:len(names)], tuple(vectors[a:b] for a, b in zip(ends, ends[1:])), np.zeros(len(names)))
+    partial = LabelVectors(vectors[:len(names)], tuple(vectors[a:b] for a, b in zip(ends, ends[1:])), np.zeros(len(names)), name_weight)
     free = np.asarray([embedder.embed([t])[0] for t in CONTENT_FREE_TEXTS])
     if len(_LABEL_VECTORS) >= 32:
         _LABEL_VECTORS.clear()
@@ -141,17 +150,75 @@ def label_vectors(embedder, labels: list[str], descriptions: dict) -> LabelVecto
     return found
 
 
-def zero_shot_scores(embedder, text: str, labels: list[str], descriptions: dict) -> np.ndarray:
+def zero_shot_scores(embedder, text: str, labels: list[str], descriptions: dict, name_weight: float = NAME_WEIGHT) -> np.ndarray:
     """Similarities less part of a content-free input's (Zhao et al. 2021's contextual calibration,
     applied to the embedder): a label that every text resembles a little no longer wins by default.
     The text is embedded alone, as the taught classifier embeds it."""
-    target = label_vectors(embedder, labels, descriptions)
+    target = label_vectors(embedder, labels, descriptions, name_weight)
     vector = np.asarray(embedder.embed([text])[0])[None, :]
     return target.similarities(vector)[0] - CONTENT_FREE_WEIGHT * target.content_free
 
 
 def similarity_probabilities(embedder, text: str, labels: list[str], descriptions: dict) -> np.ndarray:
     return _softmax(zero_shot_scores(embedder, text, labels, descriptions) / TEMPERATURE)
+
+
+# -- the built-in sentiment triple: the embedder and a lexicon together ----------------------------
+SENTIMENT = ("positive", "negative", "neutral")
+SENTIMENT_FEATURES = ("embedder", "polarity", "no_polarity", "bias_positive", "bias_negative")
+
+
+def is_builtin_sentiment(labels: list[str], descriptions: dict) -> bool:
+    """The label names are exactly positive, negative and neutral (any order and casing), and the user
+    described none of them: then the built-in descriptions and the sentiment lexicon decide."""
+    names = sorted(name.lower() for name in label_names(labels))
+    return names == sorted(SENTIMENT) and not any(descriptions.get(label) for label in labels)
+
+
+@functools.cache
+def _vader():
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # loads its 7,500-word lexicon once
+
+    return SentimentIntensityAnalyzer()
+
+
+def lexicon_polarity(text: str) -> float:
+    """VADER's compound score (Hutto and Gilbert 2014): -1 (negative) to +1 (positive), 0 when no word of
+    its lexicon carries sentiment. Its rules read negation, intensifiers, "but" and capitals."""
+    return float(_vader().polarity_scores(text)["compound"])
+
+
+@functools.cache
+def sentiment_weights() -> dict[str, float]:
+    """The mix of the two signals, fitted on the dev part of dynasent (bench/quality_classify.py --fit-sentiment)."""
+    table = json.loads(resource_path("classify", "sentiment.json").read_text(encoding="utf-8"))
+    return {name: float(table["weights"][name]) for name in SENTIMENT_FEATURES}
+
+
+def sentiment_features(similarities: np.ndarray, polarity: float) -> np.ndarray:
+    """(3 labels in SENTIMENT order, features): each label's embedder score; +polarity for positive,
+    -polarity for negative; for neutral, how little polarity there is; a bias for each polar label."""
+    weak = 1.0 - abs(polarity)
+    return np.array([[similarities[0], polarity, 0.0, 1.0, 0.0],
+                     [similarities[1], -polarity, 0.0, 0.0, 1.0],
+                     [similarities[2], 0.0, weak, 0.0, 0.0]])
+
+
+def sentiment_probabilities(embedder, text: str, labels: list[str]) -> np.ndarray:
+    """A multinomial logit over the embedder's scores (descriptions only, no name: measured better) and
+    the lexicon's polarity, in the caller's label order."""
+    order = [SENTIMENT.index(name.lower()) for name in label_names(labels)]
+    canonical = [labels[order.index(i)] for i in range(3)]
+    sims = zero_shot_scores(embedder, text, canonical, {}, name_weight=0.0)
+    weights = sentiment_weights()
+    probs = _softmax(sentiment_features(sims, lexicon_polarity(text)) @ np.array([weights[f] for f in SENTIMENT_FEATURES]))
+    return probs[order]
+
+
+def zero_shot_probabilities(embedder, text: str, labels: list[str], descriptions: dict) -> np.ndarray:
+    if is_builtin_sentiment(labels, descriptions):
+        return sentiment_probabilities(embedder, text, labels)
+    return similarity_probabilities(embedder, text, labels, descriptions)
 
 
 def margin(probs: np.ndarray) -> float:
@@ -181,7 +248,7 @@ def classify(services, text: str, labels: list[str], descriptions: dict[str, str
     if clf is not None:
         probs, route = clf.probabilities(services.embedder.embed([text])[0]), "local:taught"
     else:
-        probs, route = similarity_probabilities(services.embedder, text, labels, descriptions or {}), "local"
+        probs, route = zero_shot_probabilities(services.embedder, text, labels, descriptions or {}), "local"
     # taught: temperature-scaled on held-out folds; zero-shot: the winner's margin, calibrated below
     confidence = float(probs.max()) if clf is not None else margin(probs)
     timings["total_s"] = round(time.perf_counter() - started, 3)
