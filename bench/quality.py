@@ -133,6 +133,10 @@ def report(name: str, which: str, rows: list[dict], cases: dict) -> dict:
         print(f"  the baseline ran on {len(based)} of the {n} cases (--baseline-limit); hearth on those: {_pct(based, 'hearth')}")
     if "fields" in out:
         print("  fields right: " + "  ".join(f"{k} {v:.0%}" for k, v in out["fields"].items()))
+    if "fields" in out and all(r.get("field_confidence") for r in rows):  # escalation sends only the uncertain fields
+        out["field_auroc"] = {k: auroc([r["field_confidence"].get(k, 0.0) for r in rows], [r["fields"][k] for r in rows]) for k in rows[0]["fields"]}
+        print("  AUROC per field (its confidence against that field right): "
+              + "  ".join(f"{k} {v:.3f}" if v is not None else f"{k} -" for k, v in out["field_auroc"].items()))
     print(f"  AUROC of confidence: {out['auroc'] if out['auroc'] is None else round(out['auroc'], 3)}"
           + (f"  (taught {round(out['auroc_taught'], 3) if out['auroc_taught'] is not None else None})" if "auroc_taught" in out else ""))
     if sub:

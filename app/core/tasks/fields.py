@@ -63,6 +63,7 @@ class Candidate:
     score: float = 0.0
     support: int = 1  # how many places in the text give this value
     signed: float | None = None  # an amount's value with its sign, for the sums around it
+    is_part: bool = False  # an amount that is a part of a sum of the others (a subtotal, a total before rounding)
 
 
 @dataclass(frozen=True)
@@ -358,7 +359,8 @@ def score(f: Field, found: list[Candidate], embedder) -> list[Candidate]:
         if f.kind in HEADER_KINDS and c.label and sim < LABEL_MEANS:
             sim -= 0.5  # "CASHIER: JAMAL" is no address: the header's own lines come first
         if f.total and c.signed is not None:
-            sim += SUMS * (id(c) in sums) - PARTS * (round(c.signed, 2) in parts) + LATE * c.start / last
+            c.is_part = round(c.signed, 2) in parts
+            sim += SUMS * (id(c) in sums) - PARTS * c.is_part + LATE * c.start / last
         c.score = c.score * 0.5 + sim
         key = str(c.value).casefold() if not isinstance(c.value, (int, float)) else repr(round(float(c.value), 2))
         best = merged.get(key)
