@@ -71,11 +71,14 @@ def run_case(services, case: dict, name: str, baselines: ps.Cache, model: str, r
             taught = drain(router.local(services, "classify", inputs | {"examples": str(examples), "name": f"bench-{name}"}))
             row |= {"taught": taught.label == case["expected"], "taught_conf": taught.confidence}
     else:
+        from app.core.tasks.extract import load_schema, uncertain_fields
+
         result = drain(router.local(services, "extract", {"text": case["input"], "schema": case["schema"]}))
         fields, exact = ps.sroie_fields(case["expected"], result.data), _exact(case["expected"], result.data)
         row |= {"baseline": all(ps.sroie_fields(case["expected"], base).values()) if has_base else None, "hearth": all(fields.values()),
                 "baseline_exact": all(_exact(case["expected"], base).values()) if has_base else None, "hearth_exact": all(exact.values()),
-                "fields": fields, "field_confidence": result.field_confidence}
+                "fields": fields, "field_confidence": result.field_confidence,
+                "data": result.data, "uncertain": uncertain_fields(result, load_schema(case["schema"]))}
     row |= {"conf": result.confidence, "raw": result.raw_confidence, "seconds": round(time.perf_counter() - started, 2)}
     return row
 
@@ -94,6 +97,23 @@ def _cloud_right(case: dict, answer: dict | None) -> bool | None:
     return all(ps.sroie_fields(case["expected"], answer.get("data")).values())
 
 
+def _escalated_right(case: dict, row: dict, answer: dict | None) -> bool | None:
+    """An escalated receipt as the app merges it: the sure fields as found here, the uncertain ones
+    from the cloud (its answer to the whole schema stands in for its answer to those fields)."""
+    if answer is None or case["task"] == "classify":
+        return _cloud_right(case, answer)
+    cloud = answer.get("data") or {}
+    merged = {k: cloud.get(k) if k in row["uncertain"] else v for k, v in (row["data"] or {}).items()}
+    return all(ps.sroie_fields(case["expected"], merged).values())
+
+
+def _curve(rows: list[dict]) -> list[dict]:
+    from app.core.evaluation.ranking import escalation_curve
+
+    return escalation_curve([r["conf"] for r in rows], [r["hearth"] for r in rows], [r["cloud"] for r in rows], THRESHOLDS,
+                            escalated=[r.get("escalated", r["cloud"]) for r in rows])
+
+
 def _curve_text(curve: list[dict]) -> str:
     """threshold escalated->accuracy, one entry per distinct share escalated."""
     seen, parts = set(), []
@@ -110,7 +130,7 @@ def _pct(rows: list[dict], key: str) -> str:
 
 
 def report(name: str, which: str, rows: list[dict], cases: dict) -> dict:
-    from app.core.evaluation.ranking import auroc, best_within, escalation_curve
+    from app.core.evaluation.ranking import auroc, best_within
 
     n = len(rows)
     out = {"set": name, "part": which, "cases": n}
@@ -140,7 +160,7 @@ def report(name: str, which: str, rows: list[dict], cases: dict) -> dict:
     print(f"  AUROC of confidence: {out['auroc'] if out['auroc'] is None else round(out['auroc'], 3)}"
           + (f"  (taught {round(out['auroc_taught'], 3) if out['auroc_taught'] is not None else None})" if "auroc_taught" in out else ""))
     if sub:
-        curve = escalation_curve([r["conf"] for r in sub], [r["hearth"] for r in sub], [r["cloud"] for r in sub], THRESHOLDS)
+        curve = _curve(sub)
         best = best_within(curve, 0.40)
         out |= {"cloud_cases": len(sub), "cloud": round(sum(r["cloud"] for r in sub) / len(sub), 4),
                 "hearth_on_cloud_cases": round(sum(r["hearth"] for r in sub) / len(sub), 4),
@@ -156,7 +176,7 @@ def report(name: str, which: str, rows: list[dict], cases: dict) -> dict:
 
 def pooled(which: str, rows: list[dict]) -> dict:
     """auto over every task's cloud-answered cases at once, one threshold for all."""
-    from app.core.evaluation.ranking import auroc, best_within, escalation_curve
+    from app.core.evaluation.ranking import auroc, best_within
 
     tasks = sorted({r["task"] for r in rows if r.get("task")})
     by_task = {t: auroc([r["conf"] for r in rows if r.get("task") == t], [r["hearth"] for r in rows if r.get("task") == t]) for t in tasks}
@@ -166,7 +186,7 @@ def pooled(which: str, rows: list[dict]) -> dict:
     sub = [r for r in rows if r.get("cloud") is not None]
     if not sub:
         return {"part": which, "auroc_by_task": by_task}
-    curve = escalation_curve([r["conf"] for r in sub], [r["hearth"] for r in sub], [r["cloud"] for r in sub], THRESHOLDS)
+    curve = _curve(sub)
     best = best_within(curve, 0.40)
     print(f"\nall tasks [{which}] {len(sub)} cloud-answered cases: local {_pct(sub, 'hearth')}  cloud {_pct(sub, 'cloud')}")
     print("  auto: " + _curve_text(curve))
@@ -244,7 +264,7 @@ def main() -> None:
                     row["task"] = case["task"]
                     if case["id"] in in_cloud:
                         answer = cloud.answer(case) if cloud else StandIn.cached_answer(case)
-                        row["cloud"] = _cloud_right(case, answer)
+                        row["cloud"], row["escalated"] = _cloud_right(case, answer), _escalated_right(case, row, answer)
                     rows.append(row)
                     print(f"  {name} {which} {len(rows)}/{len(cases)} {case['id']}: hearth {'right' if row['hearth'] else 'wrong'} "
                           f"({row['seconds']}s)", file=sys.stderr, flush=True)

@@ -116,3 +116,6 @@ def test_auroc_and_the_escalation_curve():
     assert [(r["escalated"], r["accuracy"]) for r in rows] == [(0.0, 0.5), (0.5, 1.0), (1.0, 0.75)]
     assert rows[1]["share_of_cloud"] == round(1.0 / 0.75, 4)
     assert best_within(rows, 0.4)["threshold"] == 0.0 and best_within(rows, 0.5)["threshold"] == 0.5
+    # escalating only the uncertain fields: a case right once merged, though the cloud's whole answer was wrong
+    merged = escalation_curve(conf, local, cloud, [1.0], escalated=[True, True, True, True])
+    assert merged[0]["accuracy"] == 1.0 and merged[0]["share_of_cloud"] == round(1.0 / 0.75, 4)

@@ -15,13 +15,17 @@ def auroc(confidence: list[float], correct: list[bool]) -> float | None:
     return float(roc_auc_score([int(c) for c in correct], confidence))
 
 
-def escalation_curve(confidence: list[float], local: list[bool], cloud: list[bool], thresholds: list[float]) -> list[dict]:
-    """One row per threshold: the share escalated, the accuracy, and that accuracy as a share of cloud-only."""
+def escalation_curve(confidence: list[float], local: list[bool], cloud: list[bool], thresholds: list[float],
+                     escalated: list[bool] | None = None) -> list[dict]:
+    """One row per threshold: the share escalated, the accuracy, and that accuracy as a share of cloud-only.
+    `escalated`: whether a case is right once escalated, where that is not the cloud's whole answer (an
+    extraction escalates only its uncertain fields and keeps the sure ones); cloud-only stays `cloud`."""
     n = len(confidence)
     cloud_acc = sum(cloud) / n if n else 0.0
+    escalated = cloud if escalated is None else escalated
     rows = []
     for t in thresholds:
-        chosen = [c if conf < t else lo for conf, lo, c in zip(confidence, local, cloud)]
+        chosen = [e if conf < t else lo for conf, lo, e in zip(confidence, local, escalated)]
         acc = sum(chosen) / n if n else 0.0
         rows.append({"threshold": t, "escalated": round(sum(conf < t for conf in confidence) / n, 4) if n else 0.0,
                      "accuracy": round(acc, 4), "share_of_cloud": round(acc / cloud_acc, 4) if cloud_acc else None})
