@@ -73,12 +73,13 @@ def run_case(services, case: dict, name: str, baselines: ps.Cache, model: str, r
     else:
         from app.core.tasks.extract import load_schema, uncertain_fields
 
+        schema = case["schema"] if isinstance(case["schema"], dict) else load_schema(case["schema"])
         result = drain(router.local(services, "extract", {"text": case["input"], "schema": case["schema"]}))
         fields, exact = ps.sroie_fields(case["expected"], result.data), _exact(case["expected"], result.data)
         row |= {"baseline": all(ps.sroie_fields(case["expected"], base).values()) if has_base else None, "hearth": all(fields.values()),
                 "baseline_exact": all(_exact(case["expected"], base).values()) if has_base else None, "hearth_exact": all(exact.values()),
                 "fields": fields, "field_confidence": result.field_confidence,
-                "data": result.data, "uncertain": uncertain_fields(result, load_schema(case["schema"]))}
+                "data": result.data, "uncertain": uncertain_fields(result, schema)}
     row |= {"conf": result.confidence, "raw": result.raw_confidence, "seconds": round(time.perf_counter() - started, 2)}
     return row
 
