@@ -115,6 +115,10 @@ def test_the_ledger_shows_each_request_its_payload_and_the_chart(qtbot, window, 
 def test_settings_import_verify_and_reload_the_model_in_the_background(qtbot, window, services, copy_model, monkeypatch):
     view = window.settings_view
     window.show_view(4)
+    from app.core.models.registry import recommend
+
+    rec = recommend()  # the CLI's rule, shown
+    assert view.recommendation.text().startswith(f"{rec.name}. ") and rec.reason[1:] in view.recommendation.text()
     gguf = copy_model("tiny-copy.gguf")
     monkeypatch.setattr("app.ui.settings_view.QFileDialog.getOpenFileName", lambda *a, **k: (str(gguf), ""))
     worker = view.choose_gguf()

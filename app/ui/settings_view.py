@@ -1,4 +1,4 @@
-"""Settings: the chat model (from the catalog, or a GGUF imported by dialog, and verified), threads,
+"""Settings: the chat model (from the catalog, or a GGUF imported by dialog, and verified; the one recommended for this computer), threads,
 context size, the theme, and where the data lives. A change that needs the model reloaded does
 it on a worker; the window keeps working meanwhile."""
 
@@ -74,6 +74,11 @@ class SettingsView(QWidget):
         self.model_status.setWordWrap(True)
         self.model_status.setAccessibleName("Model status")
         form.addRow("", self.model_status)
+        rec = registry.recommend()  # the same rule as `hearth models recommend`: this machine's cores and memory
+        self.recommendation = QLabel(f"{rec.name}. {rec.reason[:1].upper()}{rec.reason[1:]}.")
+        self.recommendation.setWordWrap(True)
+        self.recommendation.setAccessibleName("Chat model recommended for this computer")
+        form.addRow("For this computer", self.recommendation)
         self.threads = QSpinBox()
         self.threads.setRange(0, 256)
         self.threads.setSpecialValueText("automatic")
