@@ -71,9 +71,9 @@ def run_case(services, case: dict, name: str, baselines: ps.Cache, model: str, r
             taught = drain(router.local(services, "classify", inputs | {"examples": str(examples), "name": f"bench-{name}"}))
             row |= {"taught": taught.label == case["expected"], "taught_conf": taught.confidence}
     else:
-        from app.core.tasks.extract import load_schema, uncertain_fields
+        from app.core.tasks.extract import uncertain_fields
 
-        schema = case["schema"] if isinstance(case["schema"], dict) else load_schema(case["schema"])
+        schema = _schema(case)
         result = drain(router.local(services, "extract", {"text": case["input"], "schema": case["schema"]}))
         fields, exact = ps.sroie_fields(case["expected"], result.data), _exact(case["expected"], result.data)
         row |= {"baseline": all(ps.sroie_fields(case["expected"], base).values()) if has_base else None, "hearth": all(fields.values()),
@@ -98,13 +98,21 @@ def _cloud_right(case: dict, answer: dict | None) -> bool | None:
     return all(ps.sroie_fields(case["expected"], answer.get("data")).values())
 
 
+def _schema(case: dict) -> dict:
+    """A case's schema: given inline (the receipts) or by a built-in name."""
+    from app.core.tasks.extract import load_schema
+
+    return case["schema"] if isinstance(case["schema"], dict) else load_schema(case["schema"])
+
+
 def _escalated_right(case: dict, row: dict, answer: dict | None) -> bool | None:
     """An escalated receipt as the app merges it: the sure fields as found here, the uncertain ones
     from the cloud (its answer to the whole schema stands in for its answer to those fields)."""
     if answer is None or case["task"] == "classify":
         return _cloud_right(case, answer)
-    cloud = answer.get("data") or {}
-    merged = {k: cloud.get(k) if k in row["uncertain"] else v for k, v in (row["data"] or {}).items()}
+    from app.core.routing.cloud_tasks import merged_fields
+
+    merged = merged_fields(_schema(case), row["uncertain"], row["data"], answer.get("data") or {})
     return all(ps.sroie_fields(case["expected"], merged).values())
 
 

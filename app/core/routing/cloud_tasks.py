@@ -99,14 +99,18 @@ def for_extract(text: str, schema: dict, budget: int, local: TaskResult | None =
         answer = _json(reply)
         if not isinstance(answer, dict):
             raise TaskError("the cloud model's reply is not a JSON object")
-        kept = {k: v for k, v in (local.data or {}).items() if k not in asked}
-        data = {k: answer.get(k) if k in asked else kept.get(k) for k in schema["properties"]}
+        data = merged_fields(schema, asked, local.data, answer)
         spans = {path: span for path, span in (local.spans or {}).items() if re.split(r"[.\[]", path)[0] not in asked}
         confidence = {k: c for k, c in (local.field_confidence or {}).items() if k not in asked}
         return _like(local, text=json.dumps(data, ensure_ascii=False), data=data, valid=validate(schema, data), spans=spans or None,
                      field_confidence=confidence)
 
     return CloudTask("extract", messages, 512, wanted, finish, fields=asked)
+
+
+def merged_fields(schema: dict, asked: list[str], local: dict | None, answer: dict) -> dict:
+    """The schema's fields in order: the asked ones from the cloud's answer, the others as found locally."""
+    return {k: answer.get(k) if k in asked else (local or {}).get(k) for k in schema["properties"]}
 
 
 def for_text(task: str, instruction: str, text: str, budget: int, max_tokens: int) -> CloudTask:
