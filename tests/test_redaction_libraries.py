@@ -238,6 +238,10 @@ def test_names_and_templates_stay(text):
     ("address:fe80::1 on eth0", "fe80::1"),  # right after a label's colon
     ("host:2001:db8::1", "2001:db8::1"),
     ("gateway Fe80::1", "Fe80::1"),  # mixed case, but a digit: no C++ name
+    ("IPv6:2001:db8::1", "2001:db8::1"),  # a label that ends in a digit
+    ("refused by 2001:db8::1: timeout", "2001:db8::1"),  # a colon that closes the phrase
+    ("pool 10.0.0.1/10.0.0.9", "10.0.0.9"),  # no valid prefix: the next address
+    ("tag ip_192.0.2.1 set", "192.0.2.1"),  # joined to a word by an underscore
 ])
 def test_more_ip_forms(text, value):
     assert ("IP", value) in found(text)

@@ -89,8 +89,9 @@ def _trim_url(url: str) -> str:
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _PREFIX = r"(?:/(?P<prefix>\d{1,3})(?!\d|\.\d))?"
 # An IPv4 network's prefix may also be a netmask or a host mask ("10.0.0.0/255.0.0.0", "/0.0.0.255").
+# An underscore may join an address to a word ("ip_10.0.0.1"); a letter, digit or dot may not.
 _IPV4 = re.compile(
-    rf"(?<![\w.])(?P<ip>{_OCTET}(?:\.{_OCTET}){{3}})(?!\w|\.\d)"
+    rf"(?<![^\W_])(?<!\.)(?P<ip>{_OCTET}(?:\.{_OCTET}){{3}})(?!\w|\.\d)"
     rf"(?:/(?P<prefix>\d{{1,3}}(?!\d|\.\d)|{_OCTET}(?:\.{_OCTET}){{3}}(?!\w|\.\d)))?"
 )
 # A dotted quad right after a version word is a version ("version 1.2.3.4"), not an address.
@@ -102,24 +103,33 @@ _IPV6 = re.compile(
 
 
 def ips(text: str) -> Iterator[Span]:
-    for m in _IPV4.finditer(text):
+    pos = 0
+    while m := _IPV4.search(text, pos):
+        span = _with_prefix(m)
+        pos = span.end  # a "/..." that is no valid prefix may be the next address ("10.0.0.1/10.0.0.9")
         if not _VERSION_WORD.search(text[max(0, m.start() - 12) : m.start()]):
-            yield _with_prefix(m)
+            yield span
     for m in _IPV6.finditer(text):
         if text[m.start() - 1 : m.start()] == ":" and not _LABEL_BEFORE.search(text[max(0, m.start() - 40) : m.start()]):
             continue  # inside a longer run of groups ("text2001:db8::1")
+        before = text[max(0, m.start() - 2) : m.start()]
+        if m.group("ip").endswith(":") and not m.group("ip").endswith("::"):
+            ip = m.group("ip")[:-1]  # a colon that closes a phrase ("refused by 2001:db8::1: timeout")
+            if _plausible_ipv6(ip, cidr=False, before=before, after=":"):
+                yield Span("IP", m.start(), m.start() + len(ip), ip)
+            continue
         span = _with_prefix(m)
         if m.group("ip") == "::" and span.end == m.end("ip"):
             if _UNSPECIFIED_BEFORE.search(text[max(0, m.start() - 8) : m.start()]) or _UNSPECIFIED_AFTER.match(text, m.end()):
                 yield span
-        elif _plausible_ipv6(m.group("ip"), cidr=span.end > m.end("ip"), before=text[max(0, m.start() - 2) : m.start()],
-                             after=text[span.end : span.end + 1]):
+        elif _plausible_ipv6(m.group("ip"), cidr=span.end > m.end("ip"), before=before, after=text[span.end : span.end + 1]):
             yield span
 
 
-# Right after a label's colon ("addr:fe80::1", "host:2001:db8::1"): a word of letters, one of them
-# past "f", so that it cannot be an address group itself.
-_LABEL_BEFORE = re.compile(r"(?<![\w-])[A-Za-z_-]*[G-Zg-z_-][A-Za-z_-]*:$")
+# Right after a label's colon ("addr:fe80::1", "host:2001:db8::1", "IPv6:2001:db8::1"): a word of
+# letters, one of them past "f" so that it cannot be an address group itself, and at most one
+# closing digit ("text2001:" is no label).
+_LABEL_BEFORE = re.compile(r"(?<![\w-])[A-Za-z_-]*[G-Zg-z_-][A-Za-z_-]*\d?:$")
 
 # The unspecified address "::" alone, only as a value ("src=::") or closing a line or sentence
 # ("listen on ::"); "f :: Int" (Haskell), "a[::]" and "std::" stay code.
