@@ -200,9 +200,9 @@ def _task_or_batch(args, task: str, inputs_for, schema: dict | None = None) -> i
 
 def cmd_classify(args) -> int:
     from app.core.tasks import TaskError
-    from app.core.tasks.descriptions import parse_descriptions
+    from app.core.tasks.descriptions import parse_descriptions, parse_labels
 
-    labels = [label.strip() for label in (args.labels or "").split(",") if label.strip()]
+    labels = parse_labels(args.labels or "")
     try:
         descriptions = parse_descriptions(args.describe or [])
     except TaskError as exc:

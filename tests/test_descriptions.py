@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.core.tasks.descriptions import parse_descriptions
+from app.core.tasks.descriptions import parse_descriptions, parse_labels
 from app.core.tasks.result import TaskError
 
 
@@ -15,3 +15,8 @@ def test_entries_in_either_form_gather_per_label_in_order():
 def test_an_entry_without_label_or_text_is_refused_by_quoting_it(entry):
     with pytest.raises(TaskError, match="has no label and description"):
         parse_descriptions([entry])
+
+
+def test_labels_are_trimmed_and_blanks_dropped():
+    assert parse_labels(" billing , ,bug,  feature request,") == ["billing", "bug", "feature request"]
+    assert parse_labels("") == []

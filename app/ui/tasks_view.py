@@ -36,7 +36,7 @@ from app.core import sources
 from app.core.activity import Activity
 from app.core.isolation import ParserProcess
 from app.core.jobs import ReportingServices, summary_parts
-from app.core.tasks.descriptions import parse_descriptions
+from app.core.tasks.descriptions import parse_descriptions, parse_labels
 from app.core.tasks.extract import BUILTIN, load_schema
 from app.core.tasks.result import TaskError
 from app.core.tasks.summarize import LENGTHS, STYLES
@@ -308,7 +308,7 @@ class TasksView(QWidget):
                 "language": self.language.text().strip() or "English"}
 
     def _label_set(self) -> list[str]:
-        return [x.strip() for x in self.labels.text().split(",") if x.strip()]
+        return parse_labels(self.labels.text())
 
     def _read_descriptions(self) -> bool:
         """The descriptions box, checked once before a run (not once per file)."""

@@ -1,5 +1,6 @@
-"""The user's label descriptions, as the CLI (`--describe LABEL=TEXT`) and the window (one
-"label: text" per line) take them: several for one label are kept in order (classify averages them)."""
+"""The user's labels and their descriptions, as the CLI (`--labels a,b`, `--describe LABEL=TEXT`)
+and the window (a comma-separated line; one "label: text" per line) take them: several
+descriptions for one label are kept in order (classify averages them)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from app.core.tasks.result import TaskError
 
 # The first "=" or ":" ends the label: a description may hold either ("billing: fees = charges").
 _ENTRY = re.compile(r"^\s*(?P<label>[^=:\s][^=:]*?)\s*[=:]\s*(?P<text>\S.*?)\s*$")
+
+
+def parse_labels(text: str) -> list[str]:
+    """Comma-separated labels, trimmed, blanks dropped (classify checks that two distinct remain)."""
+    return [label.strip() for label in text.split(",") if label.strip()]
 
 
 def parse_descriptions(entries: Iterable[str]) -> dict[str, list[str]]:
