@@ -1,4 +1,5 @@
-"""Zero-shot sentiment on the real MiniLM and VADER: the lexicon joins the embedder for the built-in triple only."""
+"""Zero-shot sentiment on the real MiniLM and VADER: for the built-in triple only, the shipped model (fitted on
+DynaSent round 1 dev) reads the embedding, the lexicon and the embedder's label scores together."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from app.core.tasks import classify as cl
 from app.core.tasks.classify import classify
+from app.core.tasks.result import TaskError
 
 SENTIMENT = ["positive", "negative", "neutral"]
 
@@ -45,17 +47,47 @@ def test_other_label_sets_and_described_labels_keep_the_embedder_alone(services)
         assert np.allclose([got[label] for label in labels], alone, atol=1e-4)
 
 
-def test_lexicon_polarity_reads_negation_and_is_zero_without_sentiment_words():
-    assert cl.lexicon_polarity("The food was good.") > 0.3
-    assert cl.lexicon_polarity("The food was not good.") < -0.3
-    assert cl.lexicon_polarity("We arrived at noon.") == 0.0
+def test_lexicon_features_read_negation_and_mark_text_without_sentiment_words():
+    good, not_good, plain = (cl.lexicon_features(t) for t in ("The food was good.", "The food was not good.", "We arrived at noon."))
+    assert good[0] > 0.3 and not_good[0] < -0.3 and good[1] > 0 and not_good[2] > 0
+    assert plain[0] == 0.0 and plain[-1] == 1.0 and good[-1] == 0.0 and good[-2] == abs(good[0])
+    assert len(good) == len(cl.LEXICON_FEATURES)
 
 
-def test_the_shipped_weights_make_polarity_decide_and_neutral_win_without_it():
-    weights = cl.sentiment_weights()
-    assert set(weights) == set(cl.SENTIMENT_FEATURES) and weights["polarity"] > 0 and weights["embedder"] > 0
-    vector = np.array([weights[f] for f in cl.SENTIMENT_FEATURES])
-    same = np.zeros(3)  # an embedder with no opinion: the lexicon decides
-    assert int(np.argmax(cl.sentiment_features(same, 0.9) @ vector)) == 0
-    assert int(np.argmax(cl.sentiment_features(same, -0.9) @ vector)) == 1
-    assert int(np.argmax(cl.sentiment_features(same, 0.0) @ vector)) == 2
+def test_negation_flips_the_decision(services):
+    assert classify(services, "The food was good.", SENTIMENT).label == "positive"
+    assert classify(services, "The food was not good.", SENTIMENT).label == "negative"
+
+
+def test_the_shipped_model_reads_the_lexicon_in_the_right_direction(services):
+    model = cl.sentiment_model()
+    features = cl.sentiment_features(services.embedder, "We went there on a Tuesday.")
+    assert model.weights.shape == (3, len(features)) == (3, services.embedder.dimension + len(cl.SENTIMENT_FEATURES) - 1)
+    at = cl.SENTIMENT_FEATURES.index("compound") - 1 + services.embedder.dimension
+    probs = []
+    for compound in (-0.9, 0.0, 0.9):  # the text's own lexicon scores replaced, its embedding kept
+        moved = features.copy()
+        moved[at:at + len(cl.LEXICON_FEATURES)] = [compound, max(compound, 0), max(-compound, 0), 1 - abs(compound), abs(compound), compound == 0]
+        probs.append(model.probabilities(moved))
+    odds = [np.log(p[0] / p[1]) for p in probs]  # positive against negative rises with the polarity
+    assert odds == sorted(odds) and odds[2] > odds[0] + 2
+    assert [SENTIMENT[int(np.argmax(p))] for p in probs] == ["negative", "neutral", "positive"]  # neutral where there is none
+
+
+def test_clear_sentences_get_more_confidence_than_hedged_ones(services):
+    clear = [classify(services, t, SENTIMENT) for t in ("Wonderful staff, I loved every minute and will be back.", "The food was good.")]
+    hedged = [classify(services, t, SENTIMENT) for t in ("The food was fine but the service was slow.", "It was okay, I guess.")]
+    assert min(r.raw_confidence for r in clear) > max(r.raw_confidence for r in hedged)
+    assert min(r.confidence for r in clear) > max(r.confidence for r in hedged)  # the calibration keeps the order
+
+
+def test_a_damaged_model_file_is_named_in_the_error(services, tmp_path, monkeypatch):
+    bad = tmp_path / "sentiment.json"
+    bad.write_text('{"weights": {"positive": {}}}', encoding="utf-8")
+    monkeypatch.setattr(cl, "sentiment_model_path", lambda: bad)
+    cl.sentiment_model.cache_clear()
+    try:
+        with pytest.raises(TaskError, match=f"{bad}: not a sentiment model"):
+            classify(services, "The food was good.", SENTIMENT)
+    finally:
+        cl.sentiment_model.cache_clear()
