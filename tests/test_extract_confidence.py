@@ -1,6 +1,7 @@
 """Extraction's field confidence is a fitted probability of the value being right, from signals that mean
 the same on any document: a total the other amounts add up to beats a lone number, a subtotal or a value
-cut short at a comma is less sure, and a document is as sure as the product of its fields.
+cut short at a comma is less sure, so is an address that runs on past its postcode line or a name found
+far down the document, and a document is as sure as the product of its fields.
 Real embedder and real model (through `extract`); the shipped fit as it is."""
 
 from __future__ import annotations
@@ -32,14 +33,54 @@ def test_a_total_the_amounts_add_up_to_is_surer_than_a_lone_unlabelled_number(se
 
 def test_a_part_of_a_larger_sum_or_a_value_cut_short_is_less_sure():
     """The shipped fit's signs: a clearer lead, or a value that reads more like the field than its rival,
-    raises the probability; being a subtotal or ending on a comma lowers it."""
-    plain = {"lead": 0.5, "looks": 0.0, "part": 0.0, "cut": 0.0}
+    raises the probability; being a subtotal, ending on a comma, running on past the postcode line or
+    starting far down the document lowers it; a runner-up that is the same place cut otherwise raises it."""
+    plain = {"lead": 0.5, "looks": 0.0, "part": 0.0, "cut": 0.0, "depth": 0.1, "run_on": 0.0, "same_place": 0.0}
     p = ex.field_probability("amount", plain)
     assert ex.field_probability("amount", plain | {"lead": 0.9}) > p
     assert ex.field_probability("amount", plain | {"looks": 0.3}) > p
     assert ex.field_probability("amount", plain | {"part": 1.0}) < p
-    assert ex.field_probability("address", plain | {"cut": 1.0}) < ex.field_probability("address", plain)
-    assert 0.0 < ex.field_probability("email", plain) < 1.0  # a kind the fit never saw still gets a probability
+    address = ex.field_probability("address", plain)
+    assert ex.field_probability("address", plain | {"cut": 1.0}) < address
+    assert ex.field_probability("address", plain | {"run_on": 0.5}) < address
+    assert ex.field_probability("address", plain | {"same_place": 1.0}) > address
+    assert ex.field_probability("org", plain | {"depth": 0.6}) < ex.field_probability("org", plain)
+    # a kind the fit never saw gets the fit over all fields, with the same signs
+    assert 0.0 < ex.field_probability("email", plain) < 1.0
+    assert ex.field_probability("email", plain | {"run_on": 0.5}) < ex.field_probability("email", plain)
+
+
+def test_the_text_gives_where_the_value_sits():
+    """From the text: how far down the value starts, how many of its lines run on past its postcode line,
+    whether the runner-up is the same place cut otherwise; without the text, none of that."""
+    text = "KEDAI MAJU\nNO. 12, JALAN BESAR,\n43000 KAJANG, SELANGOR.\nPREPAY CHIT NUMBER\nTEL: 03-8736 1122"
+    address = fields.profile("address", RECEIPT_SCHEMA["properties"]["address"])
+    start, end = text.index("NO. 12"), text.index("\nTEL")
+    whole = fields.Candidate(text[start:end], start, end, text[start:end], score=1.0)
+    cut = fields.Candidate("", start, text.index("\nPREPAY"), "", score=0.8)
+    elsewhere = fields.Candidate("TEL", end + 1, end + 4, "TEL", score=0.8)
+    signals = ex.field_signals(address, [whole, cut], None, text)
+    assert signals["depth"] == 0.1 and signals["run_on"] == 0.5 and signals["same_place"] == 1.0
+    assert ex.field_signals(address, [whole, elsewhere], None, text)["same_place"] == 0.0
+    assert ex.field_signals(address, [cut, whole], None, text)["run_on"] == 0.0  # it ends on its postcode line
+    blind = ex.field_signals(address, [whole, cut], None)
+    assert blind["depth"] == blind["run_on"] == 0.0
+
+
+def test_an_address_that_runs_on_past_its_postcode_line_is_less_sure(services):
+    head = "KEDAI MAJU ENTERPRISE\nNO. 12, JALAN BESAR,\n43000 KAJANG, SELANGOR.\n{more}TEL: 03-8736 1122\nTOTAL: 6.00"
+    ended = run(services, head.format(more=""), RECEIPT_SCHEMA)
+    ran_on = run(services, head.format(more="PREPAY CHIT NUMBER\n"), RECEIPT_SCHEMA)
+    assert ran_on.data["address"].endswith("PREPAY CHIT NUMBER") and ended.data["address"].endswith("SELANGOR.")
+    assert ran_on.field_confidence["address"] < ended.field_confidence["address"]
+
+
+def test_a_name_found_far_down_the_document_is_less_sure(services):
+    body = "KEDAI MAJU ENTERPRISE\nNO. 12, JALAN BESAR,\n43000 KAJANG, SELANGOR.\nTEL: 03-8736 1122\nTOTAL: 6.00"
+    top = run(services, body, RECEIPT_SCHEMA)
+    deep = run(services, "*** COPY ***\nTHANK YOU\nWELCOME\nMEMBER\nSLIP 22\nCASHIER 3\n" + body, RECEIPT_SCHEMA)
+    assert top.data["company"] == deep.data["company"] == "KEDAI MAJU ENTERPRISE"
+    assert deep.field_confidence["company"] < top.field_confidence["company"]
 
 
 def test_an_address_that_ends_on_a_comma_is_less_sure_than_the_same_address_ended(services):

@@ -219,10 +219,12 @@ def validate(schema: dict, data) -> bool:
 
 
 # A field's confidence is the probability that its value is right: a logistic fit (bench/fit_extract_confidence.py,
-# on the receipts' dev part only) of signals that mean the same on any document and schema, with an offset per
-# kind of field (an address is harder to copy exactly than a date); a kind the fit never saw gets none.
+# on SROIE's training receipts and the bench set's dev part) of signals that mean the same on any document and
+# schema, with weights of its own for each kind of field the fit saw (a lead means more for a date than for an
+# address, which is harder to copy exactly) and shared ones for any other kind.
 FIELD_FIT = ("calibration", "extract_fields.json")
 _CUT = ",;&-/"  # a value that ends on one of these was cut short, or ran on
+DEPTH_LINES = 10  # a value starting this many lines down the document or more is as deep as it gets
 
 
 @functools.cache
@@ -230,14 +232,22 @@ def _field_fit() -> dict:
     return json.loads(resource_path(*FIELD_FIT).read_text(encoding="utf-8"))
 
 
-def field_signals(f: fields.Field, ranked: list[fields.Candidate], embedder) -> dict[str, float]:
+def field_signals(f: fields.Field, ranked: list[fields.Candidate], embedder, text: str = "") -> dict[str, float]:
     """Evidence on a field's best-scored value: how clearly it beats the runner-up (its label's meaning,
     its place, its corroboration by a sum, all in the score), how much more the value itself reads like
     what the field asks for than the runner-up does, whether it is a part of a larger sum (a subtotal, a
-    total before rounding), and whether it looks cut short."""
-    top, second = ranked[0], (ranked[1].score if len(ranked) > 1 else 0.0)
-    return {"lead": min(1.0, top.score - second), "looks": _looks(f, ranked, embedder), "part": float(top.is_part),
-            "cut": float(str(top.value).rstrip()[-1:] in _CUT)}
+    total before rounding), whether it looks cut short; and, from the text (none without it): how far
+    down the document it starts, how many of its lines run on past its last postcode-like number (an
+    address ends with its postcode or town, seldom with a line after), and whether the runner-up is the
+    same place cut otherwise (then only the extent was in doubt, not where the value is)."""
+    top, runner = ranked[0], (ranked[1] if len(ranked) > 1 else None)
+    own = [r for r in fields.lines(text) if r.start < top.end and r.end > top.start]
+    coded = [i for i, r in enumerate(own) if fields.POSTCODE.search(r.text)]
+    return {"lead": min(1.0, top.score - (runner.score if runner else 0.0)), "looks": _looks(f, ranked, embedder),
+            "part": float(top.is_part), "cut": float(str(top.value).rstrip()[-1:] in _CUT),
+            "depth": min(own[0].index, DEPTH_LINES) / DEPTH_LINES if own else 0.0,
+            "run_on": min(len(own) - 1 - coded[-1], 2) / 2 if coded else 0.0,
+            "same_place": float(runner is not None and runner.start < top.end and top.start < runner.end)}
 
 
 def _looks(f: fields.Field, ranked: list[fields.Candidate], embedder) -> float:
@@ -250,18 +260,23 @@ def _looks(f: fields.Field, ranked: list[fields.Candidate], embedder) -> float:
     return likeness[0] - (likeness[1] if len(likeness) > 1 else 0.0)
 
 
-def field_probability(kind: str, signals: dict[str, float]) -> float:
-    fit = _field_fit()
-    z = fit["intercept"] + fit["kinds"].get(kind, 0.0) + sum(w * signals[name] for name, w in fit["weights"].items())
+def probability(fit: dict, kind: str, signals: dict[str, float]) -> float:
+    """A fit's probability (extract_fields.json's form): the kind's own weights, or the shared ones."""
+    fit = fit["kinds"].get(kind, fit["any"])
+    z = fit["intercept"] + sum(w * signals[name] for name, w in fit["weights"].items())
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def _confidence(f: fields.Field, ranked: list[fields.Candidate], embedder) -> float:
+def field_probability(kind: str, signals: dict[str, float]) -> float:
+    return probability(_field_fit(), kind, signals)
+
+
+def _confidence(f: fields.Field, ranked: list[fields.Candidate], embedder, text: str) -> float:
     """The probability that the field's value is right; 0 when the text offered none."""
-    return round(field_probability(f.kind, field_signals(f, ranked, embedder)), 4) if ranked else 0.0
+    return round(field_probability(f.kind, field_signals(f, ranked, embedder, text)), 4) if ranked else 0.0
 
 
-SURE = 0.9  # a field probability from which fields were right 95% of the time (out of fold, the receipts' dev part)
+SURE = 0.9  # a field probability from which fields were right 97.6% of the time (out of fold, SROIE train + dev)
 
 
 def uncertain_fields(result: TaskResult, schema: dict) -> list[str]:
@@ -330,7 +345,7 @@ def extract(services, text: str, schema: str | dict, cancel: threading.Event | N
     data = {name: data[name] for name in schema["properties"]}  # the schema's order
     # A found value: the fitted probability that it is right. A generated one: the model's token probability,
     # halved when the value is not in the text.
-    field_confidence = {name: _confidence(fields.profile(name, schema["properties"][name]), ranked.get(name, []), services.embedder)
+    field_confidence = {name: _confidence(fields.profile(name, schema["properties"][name]), ranked.get(name, []), services.embedder, text)
                         for name in decided}
     spans = {name: {"start": c.start, "end": c.end, "text": text[c.start:c.end]} for name, c in decided.items() if c is not None}
     if undecided:

@@ -39,7 +39,7 @@ _ID_LINE = re.compile(r"^[\W_]*(?:[A-Z.#]{0,12}[.:#]\s*|[A-Z]{0,4}\s+)?\(?[A-Z]{
 # after it ("-0.02", "0.02-") is a deduction.
 _NUMBER = re.compile(r"(?<![\d.,:/-])(?P<neg>-(?=\s?\d))?(?:RM|MYR|\$|€|£)?\s?(?P<n>\d{1,3}(?:,\d{3})+\.\d{2}|\d+[.,]\d{2})"
                      r"(?![\d%]|[.,/-]\d)(?P<trail>-(?!\d))?")
-_POSTCODE = re.compile(r"\b\d{4,6}\b")
+POSTCODE = re.compile(r"\b\d{4,6}\b")  # a postcode-like number: where an address ends, usually
 _CONTACT = re.compile(r"\b(?:tel|phone|fax|mobile|hp|e-?mail|website|www|http|gst|vat|tax|reg|company\s*no|co\.?\s*no|roc)\b", re.I)
 # A mail's greetings, closings and boilerplate lines ("Hi Sam,", "---- Forwarded message ----").
 _GREETING = re.compile(r"^\W*(?:hi|hello|hey|dear|thanks|thank\s+you|regards|kind\s+regards|best|cheers|"
@@ -174,7 +174,7 @@ def _is_stop(line: Line) -> bool:
     t = line.text
     return bool(t.startswith(":") or _CONTACT.search(t) or _ID_LINE.match(t) or detectors.receipt_dates(t)
                 or detectors.times(t) or detectors.emails(t) or detectors.phones(t) or re.match(r"^[^\W\d][\w .#/-]{0,14}:", t)
-                or _NUMBER.search(t) and not _POSTCODE.search(t))
+                or _NUMBER.search(t) and not POSTCODE.search(t))
 
 
 def _before_registration(value: str) -> str:
@@ -263,7 +263,7 @@ def _addresses(text: str, rows: list[Line]) -> list[Candidate]:
             if _is_stop(nxt) or _GREETING.match(nxt.text) or _TITLE.search(nxt.text) or _company_line(nxt):
                 break
             run.append(nxt)
-        coded = [k for k, r in enumerate(run) if _POSTCODE.search(r.text)]
+        coded = [k for k, r in enumerate(run) if POSTCODE.search(r.text)]
         # The whole address starts where the lines above it stop being address (the name, a contact line).
         first = i == 0 or not _opens_address(head[i - 1]) or _is_stop(head[i - 1])
         for k in {len(run)} | ({coded[-1] + 1} if coded else set()):
