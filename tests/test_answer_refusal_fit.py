@@ -27,11 +27,13 @@ def test_fit_orders_cases_and_keeps_false_refusals_to_the_set_share(tmp_path):
     strong = {f: 0.9 for f in FEATURES}
     weak = {f: 0.3 for f in FEATURES}
     assert fitted.probability(strong) > fitted.threshold > fitted.probability(weak)
+    # How often a refusal was right on held-out folds: most refused rows here are the unanswerable ones.
+    assert 0.6 < fitted.refusal_right <= 1.0
 
     path = tmp_path / "answerability.json"
     fitted.save(path, {"model": "test"})
     again = Answerability.load(path)
-    assert again.probability(strong) == pytest.approx(fitted.probability(strong))
+    assert again.probability(strong) == pytest.approx(fitted.probability(strong)) and again.refusal_right == fitted.refusal_right
 
 
 def test_a_damaged_or_foreign_fit_is_a_one_line_error_naming_the_file(tmp_path):
@@ -70,5 +72,5 @@ def test_names_the_passages_never_mention_are_found_and_raise_the_bar():
     assert absent_names("Which port did the Norman set?", evidence) == []  # a plural 's' aside, case-blind
     assert absent_names("What port does it listen on? Nobody knows.", evidence) == []  # sentence starts are no names
     assert absent_names("How do I change the port in Kubernetes and Docker?", evidence) == ["Kubernetes", "Docker"]
-    fitted = Answerability([0.0] * len(FEATURES), [1.0] * len(FEATURES), [0.0] * len(FEATURES), 0.0, 0.3)
+    fitted = Answerability([0.0] * len(FEATURES), [1.0] * len(FEATURES), [0.0] * len(FEATURES), 0.0, 0.3, 0.7)
     assert fitted.bar([]) == 0.3 and fitted.bar(["PostgreSQL"]) == DOUBT

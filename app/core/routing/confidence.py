@@ -35,7 +35,7 @@ def calibrated(result: TaskResult) -> TaskResult:
     if result.route.endswith(":taught"):
         return result  # a taught classifier's probabilities are calibrated on its own held-out folds
     if result.abstained:
-        return result  # "the documents don't say" keeps its low measured score: it is the cloud's first case
+        return result  # "the documents don't say" carries the measured share of dev refusals that were right
     if (fit := fit_for(result.task)) is not None:
         result.confidence = round(fit(result.confidence), 4)
     return result

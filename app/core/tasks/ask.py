@@ -140,7 +140,7 @@ def ask(services, question: str, collection: str, cancel: threading.Event | None
         refusal = NOT_FOUND + (f" None of the passages found mentions {_listed(absent)}." if absent else "")
         yield refusal
         ttft = time.perf_counter() - started
-        return calibrated(TaskResult(text=refusal, confidence=round(0.25 * p_answerable, 4), citations=citations, abstained=True,
+        return calibrated(TaskResult(text=refusal, confidence=fit.refusal_right, citations=citations, abstained=True,
                           data=data, timings={"ttft_s": round(ttft, 3), "total_s": round(ttft, 3), "tokens_in": 0, "tokens_out": 0}))
     quote = f"\u201c{best.text}\u201d"
     yield quote  # extractive first: the answer starts with the evidence itself

@@ -37,7 +37,7 @@ class TaskResult:
     label: str | None = None  # classify
     scores: dict[str, float] | None = None  # classify: label -> probability
     raw_confidence: float | None = None  # the signal score before calibration
-    abstained: bool = False  # ask: "The documents don't say"; its low confidence is kept as measured
+    abstained: bool = False  # ask: "The documents don't say"; its confidence is how often a refusal was right on dev
     escalation: dict | None = None  # set when the cloud was considered: status sent|declined|failed, detail, ledger_id
 
     def as_json(self) -> dict:
