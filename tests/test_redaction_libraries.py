@@ -242,6 +242,8 @@ def test_names_and_templates_stay(text):
     ("refused by 2001:db8::1: timeout", "2001:db8::1"),  # a colon that closes the phrase
     ("pool 10.0.0.1/10.0.0.9", "10.0.0.9"),  # no valid prefix: the next address
     ("tag ip_192.0.2.1 set", "192.0.2.1"),  # joined to a word by an underscore
+    ("dump host_10.0.0.1_backup.sql", "10.0.0.1"),
+    ("socket fe80::1_tmp", "fe80::1"),
 ])
 def test_more_ip_forms(text, value):
     assert ("IP", value) in found(text)

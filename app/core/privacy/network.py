@@ -89,16 +89,16 @@ def _trim_url(url: str) -> str:
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _PREFIX = r"(?:/(?P<prefix>\d{1,3})(?!\d|\.\d))?"
 # An IPv4 network's prefix may also be a netmask or a host mask ("10.0.0.0/255.0.0.0", "/0.0.0.255").
-# An underscore may join an address to a word ("ip_10.0.0.1"); a letter, digit or dot may not.
+# An underscore may join an address to a word ("ip_10.0.0.1", "10.0.0.1_db"); a letter, digit or dot may not.
 _IPV4 = re.compile(
-    rf"(?<![^\W_])(?<!\.)(?P<ip>{_OCTET}(?:\.{_OCTET}){{3}})(?!\w|\.\d)"
+    rf"(?<![^\W_])(?<!\.)(?P<ip>{_OCTET}(?:\.{_OCTET}){{3}})(?![^\W_]|\.\d)"
     rf"(?:/(?P<prefix>\d{{1,3}}(?!\d|\.\d)|{_OCTET}(?:\.{_OCTET}){{3}}(?!\w|\.\d)))?"
 )
 # A dotted quad right after a version word is a version ("version 1.2.3.4"), not an address.
 _VERSION_WORD = re.compile(r"\b(?:version|ver|release|build|firmware|v)[\s.:=]*$", re.I)
 _IPV6 = re.compile(
     r"(?<![\w.])(?<!::)(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,8}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]+)?)"
-    rf"(?![\w:%]|\.\w){_PREFIX}"
+    rf"(?![^\W_]|[:%]|\.\w){_PREFIX}"
 )
 
 
