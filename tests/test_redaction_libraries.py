@@ -244,6 +244,8 @@ def test_names_and_templates_stay(text):
     ("tag ip_192.0.2.1 set", "192.0.2.1"),  # joined to a word by an underscore
     ("dump host_10.0.0.1_backup.sql", "10.0.0.1"),
     ("socket fe80::1_tmp", "fe80::1"),
+    ("router at 192.168.001.001 ready", "192.168.001.001"),  # leading zeros, as device pages write them
+    ("route 010.000.000.000/8 via", "010.000.000.000/8"),
 ])
 def test_more_ip_forms(text, value):
     assert ("IP", value) in found(text)

@@ -86,7 +86,9 @@ def _trim_url(url: str) -> str:
 
 
 # -- IP addresses ---------------------------------------------------------------------------------
-_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+# Leading zeros too ("192.168.001.010"): `ipaddress` refuses them, but device pages and logs write them
+# and inet_aton reads them, so they name a host as well.
+_OCTET = r"(?:25[0-5]|2[0-4]\d|[01]?\d?\d)"
 _PREFIX = r"(?:/(?P<prefix>\d{1,3})(?!\d|\.\d))?"
 # An IPv4 network's prefix may also be a netmask or a host mask ("10.0.0.0/255.0.0.0", "/0.0.0.255").
 # An underscore may join an address to a word ("ip_10.0.0.1", "10.0.0.1_db"); a letter, digit or dot may not.
@@ -142,11 +144,16 @@ def _with_prefix(m: re.Match[str]) -> Span:
     end = m.end("ip")
     if m.group("prefix"):
         try:
-            ipaddress.ip_network(f"{m.group('ip').split('%')[0]}/{m.group('prefix')}", strict=False)
+            ipaddress.ip_network(f"{_unpadded(m.group('ip').split('%')[0])}/{m.group('prefix')}", strict=False)
             end = m.end()
         except ValueError:
             pass
     return Span("IP", m.start(), end, m.string[m.start() : end])
+
+
+def _unpadded(ip: str) -> str:
+    """ "010.000.000.001" -> "10.0.0.1" (IPv6 unchanged), so that `ipaddress` checks its prefix."""
+    return ".".join(str(int(part)) for part in ip.split(".")) if ":" not in ip else ip
 
 
 def _plausible_ipv6(candidate: str, cidr: bool, before: str, after: str) -> bool:
