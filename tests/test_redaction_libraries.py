@@ -246,11 +246,14 @@ def test_names_and_templates_stay(text):
     ("socket fe80::1_tmp", "fe80::1"),
     ("router at 192.168.001.001 ready", "192.168.001.001"),  # leading zeros, as device pages write them
     ("route 010.000.000.000/8 via", "010.000.000.000/8"),
+    ("connect to 2001:db8:85a3:0:0:8a2e:370:7334:8080 failed", "2001:db8:85a3:0:0:8a2e:370:7334"),  # a port, no brackets
+    ("peer ::ffff:192.0.2.1:443 closed", "::ffff:192.0.2.1"),
 ])
 def test_more_ip_forms(text, value):
     assert ("IP", value) in found(text)
 
 
-@pytest.mark.parametrize("text", ["xs = a[1::2]", "Face::add(x)", "Dead::Beef", "text2001:db8::1", "12345:db8::1"])
+@pytest.mark.parametrize("text", ["xs = a[1::2]", "Face::add(x)", "Dead::Beef", "text2001:db8::1", "12345:db8::1",
+                                  "1:2:3:4:5:6:7:8:9"])
 def test_short_ipv6_lookalikes_in_code_stay(text):
     assert not [s for s in find(text) if s.kind == "IP"]

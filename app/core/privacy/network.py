@@ -2,7 +2,8 @@
 
 Addresses are checked by the standard `ipaddress` module (every IPv4 and IPv6 form: compressed,
 embedded IPv4, scope ids, CIDR prefixes, IPv4 netmasks and host masks as the prefix; the forms of
-CPython's own Lib/test/test_ipaddress.py, short ones such as "::2" and "ff00::" included); a bare
+CPython's own Lib/test/test_ipaddress.py, short ones such as "::2" and "ff00::" included), and beyond
+it IPv4 with leading zeros and an address with a port but no brackets, as logs write them; a bare
 domain counts only when its last label is a real top-level domain in the Public Suffix List
 (`publicsuffixlist`, bundled, no network).
 """
@@ -98,9 +99,11 @@ _IPV4 = re.compile(
 )
 # A dotted quad right after a version word is a version ("version 1.2.3.4"), not an address.
 _VERSION_WORD = re.compile(r"\b(?:version|ver|release|build|firmware|v)[\s.:=]*$", re.I)
+# A port may follow an address written without brackets ("::ffff:192.0.2.1:8080"); the groups of a
+# full address before one are split off in ips().
 _IPV6 = re.compile(
     r"(?<![\w.])(?<!::)(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,8}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]+)?)"
-    rf"(?![^\W_]|[:%]|\.\w){_PREFIX}"
+    rf"(?::[1-9]\d{{1,4}}(?![\w:.%/]))?(?![^\W_]|[:%]|\.\w){_PREFIX}"
 )
 
 
@@ -126,6 +129,8 @@ def ips(text: str) -> Iterator[Span]:
                 yield span
         elif _plausible_ipv6(m.group("ip"), cidr=span.end > m.end("ip"), before=before, after=text[span.end : span.end + 1]):
             yield span
+        elif ip := _before_port(m.group("ip")):
+            yield Span("IP", m.start(), m.start() + len(ip), ip)
 
 
 # Right after a label's colon ("addr:fe80::1", "host:2001:db8::1", "IPv6:2001:db8::1"): a word of
@@ -149,6 +154,19 @@ def _with_prefix(m: re.Match[str]) -> Span:
         except ValueError:
             pass
     return Span("IP", m.start(), end, m.string[m.start() : end])
+
+
+def _before_port(candidate: str) -> str | None:
+    """The full eight-group address before a port ("2001:db8:85a3:0:0:8a2e:370:7334:8080"), when
+    the groups are an address's, not a count ("1:2:3:4:5:6:7:8:9" stays)."""
+    head, _, port = candidate.rpartition(":")
+    if not re.fullmatch(r"[1-9]\d{1,4}", port) or int(port) > 65535 or "::" in head or head.count(":") != 7:
+        return None
+    try:
+        ipaddress.IPv6Address(head)
+    except ValueError:
+        return None
+    return head if any(len(g) >= 3 for g in head.split(":")) else None
 
 
 def _unpadded(ip: str) -> str:
