@@ -5,6 +5,9 @@ The values here are written for these tests (none is one of the peer cases the b
 
 from __future__ import annotations
 
+import ipaddress
+import random
+
 import pytest
 
 from app.core.privacy.redaction import Redactor, find
@@ -251,6 +254,35 @@ def test_names_and_templates_stay(text):
 ])
 def test_more_ip_forms(text, value):
     assert ("IP", value) in found(text)
+
+
+_CONTEXTS = ["{}", "ip {}", "The server {} is down.", "from {} to 10.1.1.1", "Host: {}\n", "addr={};", "({})",
+             "'{}'", "<{}>", "connect to {}:8080", "ping {} -c 3", "Visit http://{}/ now"]
+
+
+def _random_address(rng: random.Random) -> str:
+    """Any IPv4 or IPv6 address in one of its written forms (exploded, compressed, upper case, mapped IPv4, CIDR)."""
+    if rng.random() < 0.5:
+        v4 = str(ipaddress.IPv4Address(rng.getrandbits(32)))
+        return v4 + (f"/{rng.randint(0, 32)}" if rng.random() < 0.15 else "")
+    bits = rng.getrandbits(128) if rng.random() < 0.5 else (rng.getrandbits(16) << 112) | rng.getrandbits(rng.choice([8, 16, 32]))
+    a = ipaddress.IPv6Address(bits)
+    form = rng.random()
+    text = a.exploded if form < 0.2 else f"::ffff:{ipaddress.IPv4Address(rng.getrandbits(32))}" if form < 0.3 else str(a)
+    text = text.upper() if rng.random() < 0.3 else text
+    return text + (f"/{rng.randint(8, 128)}" if rng.random() < 0.1 else "")
+
+
+def test_random_addresses_in_written_contexts_are_caught():
+    rng = random.Random(7)  # fixed: the same 600 cases every run
+    missed = []
+    for _ in range(600):
+        address, context = _random_address(rng), rng.choice(_CONTEXTS)
+        text = context.format(address)
+        at = text.index(address)
+        if not any(s.start <= at and at + len(address) <= s.end for s in find(text)):
+            missed.append(text)
+    assert not missed
 
 
 @pytest.mark.parametrize("text", ["xs = a[1::2]", "Face::add(x)", "Dead::Beef", "text2001:db8::1", "12345:db8::1",
