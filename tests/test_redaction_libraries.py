@@ -257,7 +257,8 @@ def test_more_ip_forms(text, value):
 
 
 _CONTEXTS = ["{}", "ip {}", "The server {} is down.", "from {} to 10.1.1.1", "Host: {}\n", "addr={};", "({})",
-             "'{}'", "<{}>", "connect to {}:8080", "ping {} -c 3", "Visit http://{}/ now"]
+             "'{}'", "<{}>", "connect to {}:8080", "ping {} -c 3", "Visit http://{}/ now", "`{}`", "x,{},y",
+             "http://[{}]:80/", "{}—down", "share {}%: 40"]
 
 
 def _random_address(rng: random.Random) -> str:

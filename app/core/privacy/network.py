@@ -103,7 +103,7 @@ _VERSION_WORD = re.compile(r"\b(?:version|ver|release|build|firmware|v)[\s.:=]*$
 # full address before one are split off in ips().
 _IPV6 = re.compile(
     r"(?<![\w.])(?<!::)(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,8}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]+)?)"
-    rf"(?::[1-9]\d{{1,4}}(?![\w:.%/]))?(?![^\W_]|[:%]|\.\w){_PREFIX}"
+    rf"(?::[1-9]\d{{1,4}}(?![\w:.%/]))?(?![^\W_]|:|%[\w.-]|\.\w){_PREFIX}"
 )
 
 
