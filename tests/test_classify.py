@@ -72,6 +72,21 @@ def test_a_label_set_keeps_its_own_classifier_and_two_labels_work(services, tmp_
     assert classify(services, "Crash when I open settings", labels).route == "local:taught"  # found by label set
 
 
+def test_examples_that_teach_worse_than_zero_shot_are_set_aside(services, tmp_path, caplog):
+    # Each topic in every label: held out, a sentence's nearest examples share its topic, not its sentiment.
+    rows = [{"text": t, "label": label} for label, texts in {
+        "positive": ["The pasta was wonderful.", "Great hotel staff, a lovely room.", "The flight crew were kind and helpful."],
+        "negative": ["The pasta was cold and bland.", "Rude hotel staff, a dirty room.", "The flight was late and the crew were rude."],
+        "neutral": ["The pasta comes with a side salad.", "The hotel has forty rooms.", "The flight leaves at nine."],
+    }.items() for t in texts]
+    result = classify(services, "What a fantastic, friendly place!", SENTIMENT, examples=str(_write(tmp_path / "ex.jsonl", rows)), name="mixed")
+    clf = teach.load("mixed")
+    assert clf.zero_shot_accuracy > clf.taught_accuracy and clf.outdone
+    assert result.route == "local:zero-shot" and result.label == "positive"
+    assert "zero-shot decides" in caplog.text and "ex.jsonl" in caplog.text
+    assert classify(services, "Awful, never again.", SENTIMENT, name="mixed").route == "local:zero-shot"  # kept with the classifier
+
+
 @pytest.mark.parametrize(
     ("text", "labels", "rows", "message"),
     [

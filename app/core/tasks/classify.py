@@ -30,7 +30,8 @@ correctness over the margin, the lexicon's strength, the top label score, the wi
 length, cross-validated on DynaSent dev), soft labels from the five annotators, a small MLP: none
 beat the model above out of sample; word n-grams added 1.5 points and 0.02 AUROC, too little to ship
 a vocabulary fitted to Yelp. `lm_probabilities` stays for the bench that measures it. A classifier
-taught by example, when one exists, decides instead: see teach.py.
+taught by example, when one exists, decides instead, unless the zero-shot route was clearly right
+more often on its own examples: see teach.py.
 """
 
 from __future__ import annotations
@@ -277,16 +278,20 @@ def classify(services, text: str, labels: list[str], descriptions: dict[str, str
     if bad := sorted(label for label, d in (descriptions or {}).items()
                      if not isinstance(d, str) and not (isinstance(d, list) and all(isinstance(t, str) for t in d))):
         raise TaskError(f"the description of {', '.join(bad)} must be a text or a list of texts")
-    clf = teach.ensure(services, labels, Path(examples).expanduser() if examples else None, name or teach.default_name(labels))
+    def zero_shot(t: str) -> np.ndarray:
+        return zero_shot_probabilities(services.embedder, t, labels, descriptions or {})
+
+    clf = teach.ensure(services, labels, Path(examples).expanduser() if examples else None, name or teach.default_name(labels), zero_shot)
     timings = {"prepare_s": round(time.perf_counter() - started, 3)}
     if cancel is not None and cancel.is_set():
         raise TaskError("classification cancelled")
-    if clf is not None:
+    taught = clf is not None and not clf.outdone  # examples that taught worse than zero-shot did on them are set aside
+    if taught:
         probs, route = clf.probabilities(services.embedder.embed([text])[0]), "local:taught"
     else:
-        probs, route = zero_shot_probabilities(services.embedder, text, labels, descriptions or {}), "local"
+        probs, route = zero_shot(text), "local" if clf is None else "local:zero-shot"
     # taught: temperature-scaled on held-out folds; zero-shot: the winner's margin, calibrated below
-    confidence = float(probs.max()) if clf is not None else margin(probs)
+    confidence = float(probs.max()) if taught else margin(probs)
     timings["total_s"] = round(time.perf_counter() - started, 3)
     best = int(np.argmax(probs))
     scores = {label: round(float(p), 4) for label, p in zip(labels, probs)}
