@@ -17,6 +17,7 @@ from app.core.tasks.result import TaskError
 TICKETS = ["billing", "technical", "account", "shipping", "feedback"]
 SENTIMENT = ["positive", "negative", "neutral"]
 EXAMPLES = Path(__file__).parent / "data" / "classify_examples.jsonl"
+TOPIC_EXAMPLES = Path(__file__).parent / "data" / "sentiment_topic_examples.jsonl"  # sentiment examples that teach topics
 
 
 def _write(path: Path, rows: list[dict]) -> Path:
@@ -72,18 +73,13 @@ def test_a_label_set_keeps_its_own_classifier_and_two_labels_work(services, tmp_
     assert classify(services, "Crash when I open settings", labels).route == "local:taught"  # found by label set
 
 
-def test_examples_that_teach_worse_than_zero_shot_are_set_aside(services, tmp_path, caplog):
+def test_examples_that_teach_worse_than_zero_shot_are_set_aside(services, caplog):
     # Each topic in every label: held out, a sentence's nearest examples share its topic, not its sentiment.
-    rows = [{"text": t, "label": label} for label, texts in {
-        "positive": ["The pasta was wonderful.", "Great hotel staff, a lovely room.", "The flight crew were kind and helpful."],
-        "negative": ["The pasta was cold and bland.", "Rude hotel staff, a dirty room.", "The flight was late and the crew were rude."],
-        "neutral": ["The pasta comes with a side salad.", "The hotel has forty rooms.", "The flight leaves at nine."],
-    }.items() for t in texts]
-    result = classify(services, "What a fantastic, friendly place!", SENTIMENT, examples=str(_write(tmp_path / "ex.jsonl", rows)), name="mixed")
+    result = classify(services, "What a fantastic, friendly place!", SENTIMENT, examples=str(TOPIC_EXAMPLES), name="mixed")
     clf = teach.load("mixed")
     assert clf.zero_shot_accuracy > clf.taught_accuracy and clf.outdone
     assert result.route == "local:zero-shot" and result.label == "positive"
-    assert "zero-shot decides" in caplog.text and "ex.jsonl" in caplog.text
+    assert "zero-shot decides" in caplog.text and TOPIC_EXAMPLES.name in caplog.text
     assert classify(services, "Awful, never again.", SENTIMENT, name="mixed").route == "local:zero-shot"  # kept with the classifier
 
 

@@ -116,6 +116,16 @@ def test_classify_shows_the_label_and_every_probability_and_transform_its_text(q
     assert f"confidence {result.confidence:.0%}" in tasks.output.toPlainText()
 
 
+def test_examples_set_aside_for_zero_shot_are_said_so(qtbot, window):
+    tasks = window.tasks
+    tasks.pasted.setPlainText("What a fantastic, friendly place!")
+    tasks.labels.setText("positive, negative, neutral")
+    tasks.examples.setText(str(Path(__file__).parent / "data" / "sentiment_topic_examples.jsonl"))
+    [(_, result)] = run_task(qtbot, tasks, "Classify")
+    assert result.route == "local:zero-shot"
+    assert "examples set aside: zero-shot was clearly better on them" in tasks.output.toPlainText()
+
+
 def test_label_descriptions_typed_in_the_form_steer_zero_shot_and_bad_lines_are_refused(qtbot, window, monkeypatch):
     tasks = window.tasks
     tasks.pasted.setPlainText("The parcel arrived on Tuesday.")

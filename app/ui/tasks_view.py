@@ -54,6 +54,8 @@ PASTED = "pasted text"
 
 def badge_html(result) -> str:
     route = "sent to the cloud, redacted" if result.route == "cloud" else "on this computer"
+    if result.route == "local:zero-shot":
+        route += " · examples set aside: zero-shot was clearly better on them"
     return f"<small>confidence {result.confidence:.0%} · {route}</small>"
 
 
