@@ -428,7 +428,9 @@ class TasksView(QWidget):
             return
         if result.task == "classify":
             bars = "".join(
-                f"<tr><td>{html.escape(name)}</td><td><div style='background:#4c8bf5; width:{max(2, int(p * 200))}px'>&nbsp;</div></td>"
+                # Qt's rich text ignores a div's width; a cell's width and colour it draws
+                f"<tr><td>{html.escape(name)}</td><td width=204><table cellspacing=0 cellpadding=0><tr>"
+                f"<td width={max(2, int(p * 200))} bgcolor='#4c8bf5'></td></tr></table></td>"
                 f"<td>{p:.0%}</td></tr>" for name, p in sorted((result.scores or {}).items(), key=lambda kv: -kv[1]))
             self.output.append(f"<p><b>{html.escape(result.label or '')}</b></p><table>{bars}</table>{badge_html(result)}")
             return
