@@ -211,6 +211,10 @@ def fit_calibration(rows_by_task: dict[str, list[dict]]) -> None:
     from app.core.routing.calibration import Calibration
 
     for task, rows in rows_by_task.items():
+        if task == "extract":
+            print("kept resources/calibration/extract.json: extraction's confidence is already a fitted probability "
+                  "(bench/fit_extract_confidence.py refits it)")
+            continue
         fit = Calibration.fit([r["raw"] for r in rows], [r["hearth"] for r in rows])
         path = resources_root() / "calibration" / f"{task}.json"
         fit.save(path)
