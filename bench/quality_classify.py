@@ -21,6 +21,10 @@ sentiment and error cases always take the zero-shot route).
   zero-shot*lm  zero-shot times lm+calib (their log-probabilities added)
   hearth        what classify() does: taught where a classifier exists, else zero-shot (with --set:
                 zero-shot; bench/quality.py reports the taught figure beside it)
+
+AUROC ranks each method's winner's margin against correctness; for zero-shot (and hearth where it is
+zero-shot) it ranks classify()'s own raw confidence: for the built-in sentiment triple the fitted
+chance of being right (see classify.py).
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ SENTIMENT_SET = "dynasent"
 
 
 SENTIMENT_C = 0.3  # inverse L2 strength: 0.3-2 tied in 5-fold CV on DynaSent dev; the strongest kept (less fitted to Yelp)
+CONFIDENCE_C = 0.3  # the same for the model of its correctness: 0.3 beat 0.03, 0.1 and 1 in nested CV there
 
 
 def read_dynasent(path: Path) -> list[tuple[str, str]]:
@@ -82,9 +87,11 @@ def _fold(text: str) -> str:
 
 def fit_sentiment(embedder, source: Path) -> None:
     """classify.sentiment_model by multinomial logistic regression on a DynaSent split other than the
-    bench's (round 1 dev: the bench's cases come from round 1 test), written to resources/classify/sentiment.json.
-    Refuses a source sharing any sentence with the bench set; reports 5-fold CV on the source and the
-    bench's dev part (out of sample: it is not fitted on)."""
+    bench's (round 1 dev: the bench's cases come from round 1 test), and its confidence by a logistic
+    regression of its out-of-fold decisions' correctness there, written to resources/classify/sentiment.json.
+    Refuses a source sharing any sentence with the bench set; reports 5-fold CV on the source (the
+    confidence's nested: fitted on inner folds of each training part) and the bench's dev part (out of
+    sample: it is not fitted on)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -99,22 +106,47 @@ def fit_sentiment(embedder, source: Path) -> None:
     labels = list(cl.SENTIMENT)
     feats = np.stack([cl.sentiment_features(embedder, text) for text, _ in rows])
     gold = np.array([labels.index(g) for _, g in rows])
+    texts = [text for text, _ in rows]
     model = LogisticRegression(C=SENTIMENT_C, max_iter=5000)
 
-    def scored(probs: np.ndarray, truth: np.ndarray) -> dict:
-        right = probs.argmax(axis=1) == truth
-        return {"accuracy": round(float(right.mean()), 4), "auroc_of_margin": round(auroc([cl.margin(p) for p in probs], list(right)), 4)}
+    def judged(at: np.ndarray):
+        """The confidence model fitted on the rows `at`, from the sentiment model's decisions out of (inner) fold."""
+        probs = cross_val_predict(model, feats[at], gold[at], cv=StratifiedKFold(5, shuffle=True, random_state=1), method="predict_proba")
+        signals = np.stack([cl.confidence_features(p, feats[i], texts[i]) for p, i in zip(probs, at)])
+        return LogisticRegression(C=CONFIDENCE_C, max_iter=5000).fit(signals, probs.argmax(axis=1) == gold[at])
 
-    folds = StratifiedKFold(5, shuffle=True, random_state=0)
-    cv = scored(cross_val_predict(model, feats, gold, cv=folds, method="predict_proba"), gold)
+    def confidences(judge, probs: np.ndarray, features: np.ndarray, sentences: list[str]) -> list[float]:
+        signals = np.stack([cl.confidence_features(p, f, t) for p, f, t in zip(probs, features, sentences)])
+        return list(judge.predict_proba(signals)[:, 1])
+
+    def scored(probs: np.ndarray, truth: np.ndarray, confidence: list[float]) -> dict:
+        right = list(probs.argmax(axis=1) == truth)
+        return {"accuracy": round(float(np.mean(right)), 4), "auroc_of_margin": round(auroc([cl.margin(p) for p in probs], right), 4),
+                "auroc_of_confidence": round(auroc(confidence, right), 4)}
+
+    oof, confidence = np.zeros((len(rows), len(labels))), np.zeros(len(rows))
+    for train, held in StratifiedKFold(5, shuffle=True, random_state=0).split(feats, gold):
+        oof[held] = model.fit(feats[train], gold[train]).predict_proba(feats[held])
+        confidence[held] = confidences(judged(train), oof[held], feats[held], [texts[i] for i in held])
+    cv = scored(oof, gold, list(confidence))
+    judge = judged(np.arange(len(rows)))
     model.fit(feats, gold)
     dims = feats.shape[1] - len(cl.SENTIMENT_FEATURES) + 1
-    weights = {label: {"embedding": [round(float(w), 4) for w in row[:dims]]}
-               | {name: round(float(w), 4) for name, w in zip(cl.SENTIMENT_FEATURES[1:], row[dims:])}
-               for label, row in zip(labels, model.coef_)}
+
+    def named(row: np.ndarray, names: tuple[str, ...]) -> dict:
+        """One weight per feature name, the embedding's as one list (where it stands among the names)."""
+        at, out = 0, {}
+        for name in names:
+            width = dims if name == "embedding" else 1
+            out[name] = [round(float(w), 4) for w in row[at:at + width]] if name == "embedding" else round(float(row[at]), 4)
+            at += width
+        return out
+
+    weights = {label: named(row, cl.SENTIMENT_FEATURES) for label, row in zip(labels, model.coef_)}
     dev = ps.load(SENTIMENT_SET, "dev")
     dev_feats = np.stack([cl.sentiment_features(embedder, c["input"]) for c in dev])
-    on_dev = scored(model.predict_proba(dev_feats), np.array([labels.index(c["expected"]) for c in dev]))
+    dev_probs = model.predict_proba(dev_feats)
+    on_dev = scored(dev_probs, np.array([labels.index(c["expected"]) for c in dev]), confidences(judge, dev_probs, dev_feats, [c["input"] for c in dev]))
     path = resources_root() / "classify" / "sentiment.json"
     path.write_text(json.dumps({
         "_about": "Zero-shot sentiment for the built-in positive/negative/neutral triple (app/core/tasks/classify.py "
@@ -122,11 +154,17 @@ def fit_sentiment(embedder, source: Path) -> None:
                   "the embedder's label scores, fitted by bench/quality_classify.py --fit-sentiment.",
         "fitted_on": f"DynaSent round 1 dev ({source.name}, {len(rows)} sentences, none in the bench's dynasent cases), C {SENTIMENT_C}",
         "cross_validated_5_fold": cv, f"{SENTIMENT_SET}_bench_dev_part": on_dev | {"cases": len(dev)},
-        "bias": {label: round(float(b), 4) for label, b in zip(labels, model.intercept_)}, "weights": weights}) + "\n", encoding="utf-8")
+        "bias": {label: round(float(b), 4) for label, b in zip(labels, model.intercept_)}, "weights": weights,
+        "confidence": {"_about": f"P(the winner is right): logistic regression over classify.CONFIDENCE_FEATURES of the decisions "
+                                 f"out of 5 folds, C {CONFIDENCE_C}", "bias": round(float(judge.intercept_[0]), 4),
+                       "weights": named(judge.coef_[0], cl.CONFIDENCE_FEATURES)}}) + "\n", encoding="utf-8")
     cl.sentiment_model.cache_clear()
-    drift = np.abs(np.stack([cl.sentiment_model().probabilities(f) for f in feats]) - model.predict_proba(feats)).max()
+    shipped = cl.sentiment_model()
+    drift = np.abs(np.stack([shipped.probabilities(f) for f in feats]) - model.predict_proba(feats)).max()
+    drift = max(drift, np.abs(np.array([shipped.confidence(p, f, t) for p, f, t in zip(model.predict_proba(feats), feats, texts)])
+                              - confidences(judge, model.predict_proba(feats), feats, texts)).max())
     print(f"fitted {path} on {len(rows)} sentences of {source} (none in the bench set): 5-fold CV {cv}; "
-          f"bench dev part ({len(dev)} cases) {on_dev}; largest change from rounding the weights {drift:.1e}")
+          f"bench dev part ({len(dev)} cases) {on_dev}; largest change of a probability from rounding the weights {drift:.1e}")
 
 
 def baseline(engine, case) -> np.ndarray:
@@ -186,7 +224,7 @@ def main() -> None:
         raw = cl.lm_logprobs(services.engine, case["input"], labels, desc, [])
         probs = {"baseline": baseline(services.engine, case), "lm": cl._softmax(raw), "lm+calib": cl._softmax(raw - priors[key])}
         probs["embedder"] = cl.similarity_probabilities(services.embedder, case["input"], labels, desc)
-        probs["zero-shot"] = cl.zero_shot_probabilities(services.embedder, case["input"], labels, desc)
+        probs["zero-shot"], zero_shot_confidence = cl.zero_shot_decision(services.embedder, case["input"], labels, desc)
         probs["zero-shot*lm"] = cl._softmax(np.log(probs["zero-shot"] + 1e-12) + raw - priors[key])
         if taught:
             vector = services.embedder.embed([case["input"]])[0]
@@ -195,16 +233,19 @@ def main() -> None:
             probs["taught*lm"] = probs["taught"] * probs["lm+shots"]
         for m in ("lm+shots", "taught", "taught*lm"):
             probs.setdefault(m, probs["lm+calib"])
-        probs["hearth"] = probs["taught"] if taught and not args.set else probs["zero-shot"]  # public sets: zero-shot
+        hearth_taught = taught and not args.set  # public sets: zero-shot
+        probs["hearth"] = probs["taught"] if hearth_taught else probs["zero-shot"]
         for m in METHODS:
             right[m].append(labels[int(np.argmax(probs[m]))] == case["expected"])
-            margins[m].append(cl.margin(probs[m]))
+            # the margin, but zero-shot's own confidence where classify() uses it (the built-in sentiment model's)
+            own = m == "zero-shot" or (m == "hearth" and not hearth_taught)
+            margins[m].append(zero_shot_confidence if own else cl.margin(probs[m]))
     elapsed = time.perf_counter() - started
 
     taught_rows = [i for i, c in enumerate(cases) if c["labels"] == taught_labels]
     print(f"\n{args.set or 'tests/data/eval'} {args.part if args.set else ''}: {len(cases)} cases "
           f"({len(taught_rows)} with the taught label set) in {elapsed:.0f}s\n")
-    print(f"{'method':<13} {'all':>6} {'taught set':>10} {'vs baseline':>12} {'AUROC of margin':>16}")
+    print(f"{'method':<13} {'all':>6} {'taught set':>10} {'vs baseline':>12} {'AUROC':>16}")
     base = np.mean(right["baseline"])
     for m in METHODS:
         acc, tacc = np.mean(right[m]), np.mean([right[m][i] for i in taught_rows]) if taught_rows else float("nan")

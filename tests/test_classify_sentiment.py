@@ -3,6 +3,7 @@ DynaSent round 1 dev) reads the embedding, the lexicon and the embedder's label 
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -42,9 +43,10 @@ def test_other_label_sets_and_described_labels_keep_the_embedder_alone(services)
     described = {"positive": "praise of a hotel"}
     for labels, descriptions in ((SENTIMENT, described), (["positive", "negative"], {}), (["positive", "negative", "mixed"], {})):
         assert not cl.is_builtin_sentiment(labels, descriptions)
-        got = classify(services, text, labels, descriptions=descriptions).scores
+        got = classify(services, text, labels, descriptions=descriptions)
         alone = cl.similarity_probabilities(services.embedder, text, labels, descriptions)
-        assert np.allclose([got[label] for label in labels], alone, atol=1e-4)
+        assert np.allclose([got.scores[label] for label in labels], alone, atol=1e-4)
+        assert got.raw_confidence == round(cl.margin(alone), 4)  # their confidence stays the winner's margin
 
 
 def test_lexicon_features_read_negation_and_mark_text_without_sentiment_words():
@@ -81,9 +83,28 @@ def test_clear_sentences_get_more_confidence_than_hedged_ones(services):
     assert min(r.confidence for r in clear) > max(r.confidence for r in hedged)  # the calibration keeps the order
 
 
-def test_a_damaged_model_file_is_named_in_the_error(services, tmp_path, monkeypatch):
+def test_the_confidence_is_the_fitted_chance_that_the_winner_is_right(services):
+    text = "The food was good but we waited an hour."
+    model, features = cl.sentiment_model(), cl.sentiment_features(services.embedder, text)
+    assert model.judge_weights.shape == (len(features) + len(cl.CONFIDENCE_FEATURES) - len(cl.SENTIMENT_FEATURES),)
+    probs = model.probabilities(features)
+    result = classify(services, text, SENTIMENT)
+    assert result.raw_confidence == round(model.confidence(probs, features, text), 4) != round(cl.margin(probs), 4)
+    assert 0.0 < result.raw_confidence < 1.0
+    # The same text, decided more and more clearly for the same label: the fitted model grows surer of it.
+    winner = int(np.argmax(probs))
+    decided = [np.where(np.arange(3) == winner, share, (1 - share) / 2) for share in (0.4, 0.6, 0.8, 0.95)]
+    chances = [model.confidence(p, features, text) for p in decided]
+    assert chances == sorted(chances) and chances[-1] > chances[0] + 0.2
+
+
+@pytest.mark.parametrize("damage", ['{"weights": {"positive": {}}}', "confidence"])
+def test_a_damaged_model_file_is_named_in_the_error(services, tmp_path, monkeypatch, damage):
     bad = tmp_path / "sentiment.json"
-    bad.write_text('{"weights": {"positive": {}}}', encoding="utf-8")
+    if damage == "confidence":  # a model from before the confidence was fitted beside it
+        table = json.loads(cl.sentiment_model_path().read_text(encoding="utf-8"))
+        damage = json.dumps({k: v for k, v in table.items() if k != "confidence"})
+    bad.write_text(damage, encoding="utf-8")
     monkeypatch.setattr(cl, "sentiment_model_path", lambda: bad)
     cl.sentiment_model.cache_clear()
     try:
