@@ -251,6 +251,8 @@ def test_names_and_templates_stay(text):
     ("route 010.000.000.000/8 via", "010.000.000.000/8"),
     ("connect to 2001:db8:85a3:0:0:8a2e:370:7334:8080 failed", "2001:db8:85a3:0:0:8a2e:370:7334"),  # a port, no brackets
     ("peer ::ffff:192.0.2.1:443 closed", "::ffff:192.0.2.1"),
+    ("link-local is fe80::1%en0.", "fe80::1%en0"),  # the sentence's full stop is no part of the scope id
+    ("v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 -all", "2001:db8::/32"),  # an SPF record's labels
 ])
 def test_more_ip_forms(text, value):
     assert ("IP", value) in found(text)

@@ -102,7 +102,7 @@ _VERSION_WORD = re.compile(r"\b(?:version|ver|release|build|firmware|v)[\s.:=]*$
 # A port may follow an address written without brackets ("::ffff:192.0.2.1:8080"); the groups of a
 # full address before one are split off in ips().
 _IPV6 = re.compile(
-    r"(?<![\w.])(?<!::)(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,8}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]+)?)"
+    r"(?<![\w.])(?<!::)(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,8}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]*[\w-])?)"
     rf"(?::[1-9]\d{{1,4}}(?![\w:.%/]))?(?![^\W_]|:|%[\w.-]|\.\w){_PREFIX}"
 )
 
