@@ -2,11 +2,11 @@
 from) as fitting data for extraction's confidence, converted at run time and never committed.
 
 Source: GitHub althayr/ICDAR-2019-SROIE-dataset (the organisers' task1/2 train transcripts and task 3
-train gold, CC BY 4.0, see /work/shared/bench/sroie/README.md), `training_data/bbox/NNN.csv` and
+train gold, CC BY 4.0, see ../shared/bench/sroie/README.md), `training_data/bbox/NNN.csv` and
 `training_data/labels/NNN.json`. Bring the repository here with the fetch tool (a git directory, no
 work tree) and pass its path:
 
-    .venv/bin/python bench/sroie_train.py --git /work/.mirror/althayr+ICDAR-2019-SROIE-dataset/repo
+    .venv/bin/python bench/sroie_train.py --git PATH/TO/althayr+ICDAR-2019-SROIE-dataset.git
 
 The conversion is the bench set's (its README): each bbox row's 9th field (split at most 8 times,
 so commas in the text survive), stripped, blank rows dropped, joined with newlines; the gold as it

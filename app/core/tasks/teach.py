@@ -168,6 +168,7 @@ def train(services, examples: Path, labels: list[str], name: str, zero_shot: Zer
     taught_right = None if held_out is None else held_out.argmax(axis=1) == y
     zero_right = None
     if zero_shot is not None and taught_right is not None:
+        # each text embedded alone, as classify() will embed it: x was one batch, and batch mates move the int8 vectors a little
         zero_right = np.asarray([int(np.argmax(zero_shot(t))) == label for t, label in zip(texts, y)])
     taught, zero = (None if r is None else float(r.mean()) for r in (taught_right, zero_right))
     clf = Classifier(labels, coef, intercept, _fit_temperature(held_out, y), texts, found, x, embedder_id(services.embedder),
