@@ -166,9 +166,22 @@ def test_placeholders_and_code_stay(text):
 @pytest.mark.parametrize("text, value", [
     ("listen ::", "::"),  # the unspecified address closing a line
     ("addr=:: port=53", "::"),  # or as a value
+    ("The server binds to :: and accepts both stacks.", "::"),  # after a word that introduces an address
+    ("ip addr: ::, gateway down", "::"),
+    ("listen [::]:443 ssl;", "::"),  # before a port: nginx
+    ("tcp6  0  0 :::22  LISTEN", "::"),  # and netstat
 ])
 def test_the_unspecified_ipv6_address_alone(text, value):
     assert found(text) == [("IP", value)]
+
+
+def test_netstat_wildcards_are_the_unspecified_address():
+    assert found("tcp6  0  0 :::80  :::*  LISTEN  1234/nginx") == [("IP", "::"), ("IP", "::")]
+
+
+@pytest.mark.parametrize("text", ["lookup :: Eq a => a -> [(a, b)]", "x[::]: y", "CFLAGS :::= -O2", "a[::2]"])
+def test_double_colons_in_code_stay(text):
+    assert find(text) == []
 
 
 @pytest.mark.parametrize("text, kind, value", [

@@ -3,7 +3,8 @@
 Addresses are checked by the standard `ipaddress` module (every IPv4 and IPv6 form: compressed,
 embedded IPv4, scope ids, CIDR prefixes, IPv4 netmasks and host masks as the prefix; the forms of
 CPython's own Lib/test/test_ipaddress.py, short ones such as "::2" and "ff00::" included), and beyond
-it IPv4 with leading zeros and an address with a port but no brackets, as logs write them; a bare
+it IPv4 with leading zeros, an address with a port but no brackets, as logs write them, and the
+unspecified address "::" where it stands as one (netstat's ":::22", nginx's "[::]:443"); a bare
 domain counts only when its last label is a real top-level domain in the Public Suffix List
 (`publicsuffixlist`, bundled, no network).
 """
@@ -125,12 +126,14 @@ def ips(text: str) -> Iterator[Span]:
             continue
         span = _with_prefix(m)
         if m.group("ip") == "::" and span.end == m.end("ip"):
-            if _UNSPECIFIED_BEFORE.search(text[max(0, m.start() - 8) : m.start()]) or _UNSPECIFIED_AFTER.match(text, m.end()):
+            if _UNSPECIFIED_BEFORE.search(text[max(0, m.start() - 12) : m.start()]) or _UNSPECIFIED_AFTER.match(text, m.end()):
                 yield span
         elif _plausible_ipv6(m.group("ip"), cidr=span.end > m.end("ip"), before=before, after=text[span.end : span.end + 1]):
             yield span
         elif ip := _before_port(m.group("ip")):
             yield Span("IP", m.start(), m.start() + len(ip), ip)
+    for m in _UNSPECIFIED_PORT.finditer(text):
+        yield Span("IP", m.start("ip"), m.end("ip"), "::")
 
 
 # Right after a label's colon ("addr:fe80::1", "host:2001:db8::1", "IPv6:2001:db8::1"): a word of
@@ -138,10 +141,13 @@ def ips(text: str) -> Iterator[Span]:
 # closing digit ("text2001:" is no label).
 _LABEL_BEFORE = re.compile(r"(?<![\w-])[A-Za-z_-]*[G-Zg-z_-][A-Za-z_-]*\d?:$")
 
-# The unspecified address "::" alone, only as a value ("src=::") or closing a line or sentence
-# ("listen on ::"); "f :: Int" (Haskell), "a[::]" and "std::" stay code.
-_UNSPECIFIED_BEFORE = re.compile(r"=\s*$")
+# The unspecified address "::" alone, only as a value ("src=::"), after a word that introduces an
+# address ("binds to :: and", "addr: ::,"), closing a line or sentence ("listen on ::"), or before a
+# port ("listen [::]:443", netstat's ":::22" and ":::*"); "f :: Int" (Haskell), "a[::]", "std::" and
+# Make's ":::=" stay code.
+_UNSPECIFIED_BEFORE = re.compile(r"(?:=|\b(?:on|to|at|from|via|address|addr|ip|ipv6|bind|listen|host)\s*:?)\s*$", re.I)
 _UNSPECIFIED_AFTER = re.compile(r"[.,;!?)]?[ \t]*(?:$|\n)")
+_UNSPECIFIED_PORT = re.compile(r"(?<![\w:\])\[])(?P<open>\[)?(?P<ip>::)(?(open)\])(?=:(?:[1-9]\d{0,4}|\*)(?![\w:.]))")
 
 
 def _with_prefix(m: re.Match[str]) -> Span:
