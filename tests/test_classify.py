@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 from pathlib import Path
 
@@ -81,6 +82,22 @@ def test_examples_that_teach_worse_than_zero_shot_are_set_aside(services, caplog
     assert result.route == "local:zero-shot" and result.label == "positive"
     assert "zero-shot decides" in caplog.text and TOPIC_EXAMPLES.name in caplog.text
     assert classify(services, "Awful, never again.", SENTIMENT, name="mixed").route == "local:zero-shot"  # kept with the classifier
+
+
+def test_edited_descriptions_compare_zero_shot_with_the_examples_again(services, caplog):
+    caplog.set_level(logging.INFO, logger="app.core.tasks.teach")
+    classify(services, "What a fantastic, friendly place!", SENTIMENT, examples=str(TOPIC_EXAMPLES), name="mixed")
+    assert teach.load("mixed").outdone
+    # Descriptions that mislead the zero-shot route: on the examples it is no longer clearly better.
+    swapped = {"positive": "terrible, awful, disappointing", "negative": "wonderful, lovely, kind", "neutral": "a plain fact"}
+    result = classify(services, "Awful, never again.", SENTIMENT, descriptions=swapped, name="mixed")
+    clf = teach.load("mixed")
+    assert result.route == "local:taught" and not clf.outdone
+    assert clf.zero_shot_accuracy < 0.5  # misled: no longer clearly better than the examples
+    assert "the examples decide" in caplog.text
+    # back to no descriptions: the built-in route is scored again and decides again
+    assert classify(services, "Awful, never again.", SENTIMENT, name="mixed").route == "local:zero-shot"
+    assert teach.load("mixed").outdone
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,7 @@ instead, unless the zero-shot route was clearly right more often on its own exam
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import threading
 import time
@@ -321,9 +322,12 @@ def classify(services, text: str, labels: list[str], descriptions: dict[str, str
     if bad := sorted(label for label, d in (descriptions or {}).items()
                      if not isinstance(d, str) and not (isinstance(d, list) and all(isinstance(t, str) for t in d))):
         raise TaskError(f"the description of {', '.join(bad)} must be a text or a list of texts")
-    def zero_shot(t: str) -> np.ndarray:
+    def zero_shot_route(t: str) -> np.ndarray:
         return zero_shot_probabilities(services.embedder, t, labels, descriptions or {})
 
+    # the route depends on the descriptions: edited ones compare it with the examples again
+    described = json.dumps(descriptions or {}, sort_keys=True, ensure_ascii=False)
+    zero_shot = teach.ZeroShot(zero_shot_route, hashlib.sha256(described.encode()).hexdigest()[:16])
     clf = teach.ensure(services, labels, Path(examples).expanduser() if examples else None, name or teach.default_name(labels), zero_shot)
     timings = {"prepare_s": round(time.perf_counter() - started, 3)}
     if cancel is not None and cancel.is_set():

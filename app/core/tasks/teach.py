@@ -10,7 +10,9 @@ that was right on 30% of them held out, where the built-in zero-shot route was r
 training also scores the zero-shot route on the same examples, and when it is right clearly more
 often than the taught classifier out of fold (a one-sided sign test on the examples only one of them
 got right, p < 0.05), classify() keeps zero-shot (route "local:zero-shot") and the log says why. A
-difference that few examples cannot show goes to the examples: the user gave them for a reason.
+difference that few examples cannot show goes to the examples: the user gave them for a reason. The
+zero-shot route depends on the label descriptions, so when the user edits them, the same comparison is
+made again on the stored examples (each example's held-out result is kept for it).
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class Classifier:
     taught_accuracy: float | None = None  # out of fold, on the examples; None: too few to hold any out
     zero_shot_accuracy: float | None = None  # the zero-shot route on the same examples
     outdone: bool = False  # the zero-shot route was clearly right more often: it decides instead
+    taught_right: np.ndarray | None = None  # per example, whether the held-out fit got it right
+    zero_shot_key: str = ""  # what the zero-shot route was scored with (ZeroShot.key)
 
     def probabilities(self, vector: list[float]) -> np.ndarray:
         return _softmax((self.coef @ np.asarray(vector) + self.intercept) / self.temperature)
@@ -144,7 +148,21 @@ def _clearly_better(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(only_a > only_b and binomtest(only_a, only_a + only_b, 0.5, alternative="greater").pvalue < 0.05)
 
 
-ZeroShot = Callable[[str], np.ndarray]  # a text -> the zero-shot route's probability per label
+@dataclass(frozen=True)
+class ZeroShot:
+    """The zero-shot route the examples are measured against."""
+
+    probabilities: Callable[[str], np.ndarray]  # a text -> its probability per label
+    key: str  # what the route depends on (the label descriptions): when it changes, the route is scored again
+
+
+def _gate(clf: Classifier, zero_shot: ZeroShot) -> None:
+    """Score the zero-shot route on the examples and set whether it clearly beats the taught classifier."""
+    # each text embedded alone, as classify() will embed it: batch mates move the int8 vectors a little
+    zero_right = np.asarray([int(np.argmax(zero_shot.probabilities(t))) == clf.labels.index(label)
+                             for t, label in zip(clf.texts, clf.example_labels)])
+    clf.zero_shot_accuracy, clf.zero_shot_key = float(zero_right.mean()), zero_shot.key
+    clf.outdone = _clearly_better(zero_right, clf.taught_right)
 
 
 def train(services, examples: Path, labels: list[str], name: str, zero_shot: ZeroShot | None = None) -> Classifier:
@@ -166,28 +184,32 @@ def train(services, examples: Path, labels: list[str], name: str, zero_shot: Zer
     if len(labels) == 2:  # sklearn keeps one row for two classes; store both, centred, like _logits
         coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
     taught_right = None if held_out is None else held_out.argmax(axis=1) == y
-    zero_right = None
-    if zero_shot is not None and taught_right is not None:
-        # each text embedded alone, as classify() will embed it: x was one batch, and batch mates move the int8 vectors a little
-        zero_right = np.asarray([int(np.argmax(zero_shot(t))) == label for t, label in zip(texts, y)])
-    taught, zero = (None if r is None else float(r.mean()) for r in (taught_right, zero_right))
     clf = Classifier(labels, coef, intercept, _fit_temperature(held_out, y), texts, found, x, embedder_id(services.embedder),
-                     hashlib.sha256(examples.read_bytes()).hexdigest(), taught, zero,
-                     zero_right is not None and _clearly_better(zero_right, taught_right))
-    if clf.outdone:
-        log.warning("%s: the classifier taught on %d examples was right on %.0f%% of them held out, the zero-shot route on "
-                    "%.0f%%: zero-shot decides until better examples are given", examples, len(texts), 100 * taught, 100 * zero)
+                     hashlib.sha256(examples.read_bytes()).hexdigest(),
+                     None if taught_right is None else float(taught_right.mean()), taught_right=taught_right)
+    if zero_shot is not None and taught_right is not None:
+        _gate(clf, zero_shot)
+        _log_outdone(clf, str(examples))
     save(clf, name)
     return clf
+
+
+def _log_outdone(clf: Classifier, source: str) -> None:
+    if clf.outdone:
+        log.warning("%s: the classifier taught on %d examples was right on %.0f%% of them held out, the zero-shot route on "
+                    "%.0f%%: zero-shot decides until better examples are given", source, len(clf.texts),
+                    100 * clf.taught_accuracy, 100 * clf.zero_shot_accuracy)
 
 
 def save(clf: Classifier, name: str) -> Path:
     target = _file(name)
     meta = {"labels": clf.labels, "temperature": clf.temperature, "embedder": clf.embedder, "source_sha256": clf.source_sha256,
-            "taught_accuracy": clf.taught_accuracy, "zero_shot_accuracy": clf.zero_shot_accuracy, "outdone": clf.outdone}
+            "taught_accuracy": clf.taught_accuracy, "zero_shot_accuracy": clf.zero_shot_accuracy, "outdone": clf.outdone,
+            "zero_shot_key": clf.zero_shot_key}
+    extra = {} if clf.taught_right is None else {"taught_right": clf.taught_right}
     tmp = target.with_suffix(".tmp.npz")
     np.savez(tmp, meta=np.array(json.dumps(meta)), coef=clf.coef, intercept=clf.intercept, vectors=clf.vectors,
-             texts=np.array(clf.texts, dtype=str), example_labels=np.array(clf.example_labels, dtype=str))
+             texts=np.array(clf.texts, dtype=str), example_labels=np.array(clf.example_labels, dtype=str), **extra)
     tmp.replace(target)  # a crash mid-write never leaves a half classifier
     return target
 
@@ -198,17 +220,33 @@ def load(name: str) -> Classifier | None:
         return None
     with np.load(target, allow_pickle=False) as f:
         meta = json.loads(str(f["meta"]))
+        # older files: the examples decide, and are not compared again
         return Classifier(meta["labels"], f["coef"], f["intercept"], meta["temperature"], f["texts"].tolist(),
                           f["example_labels"].tolist(), f["vectors"], meta["embedder"], meta["source_sha256"],
-                          meta.get("taught_accuracy"), meta.get("zero_shot_accuracy"), meta.get("outdone", False))  # older files: the examples decide
+                          meta.get("taught_accuracy"), meta.get("zero_shot_accuracy"), meta.get("outdone", False),
+                          f["taught_right"] if "taught_right" in f.files else None, meta.get("zero_shot_key", ""))
 
 
 def ensure(services, labels: list[str], examples: Path | None, name: str, zero_shot: ZeroShot | None = None) -> Classifier | None:
-    """The saved classifier for this task, retrained when the examples, labels or embedder changed."""
+    """The saved classifier for this task, retrained when the examples, labels or embedder changed, and
+    compared again with the zero-shot route when that changed."""
     clf = load(name)
     usable = clf is not None and clf.labels == labels and clf.embedder == embedder_id(services.embedder)
     if examples is None:
-        return clf if usable else None
+        return _regated(clf, zero_shot, name) if usable else None
     if usable and examples.is_file() and clf.source_sha256 == hashlib.sha256(examples.read_bytes()).hexdigest():
-        return clf
+        return _regated(clf, zero_shot, name)
     return train(services, examples, labels, name, zero_shot)
+
+
+def _regated(clf: Classifier, zero_shot: ZeroShot | None, name: str) -> Classifier:
+    if zero_shot is None or clf.taught_right is None or clf.zero_shot_key == zero_shot.key:
+        return clf
+    was = clf.outdone
+    _gate(clf, zero_shot)
+    log.info("%s: the zero-shot route changed; on the examples it is now right on %.0f%% (taught %.0f%%): %s decides",
+             name, 100 * clf.zero_shot_accuracy, 100 * clf.taught_accuracy, "zero-shot" if clf.outdone else "the examples")
+    if clf.outdone and not was:
+        _log_outdone(clf, name)
+    save(clf, name)
+    return clf
