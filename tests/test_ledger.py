@@ -7,12 +7,12 @@ import io
 import json
 import sqlite3
 import stat
-import threading
 from contextlib import closing
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
+from threads import in_threads
 
 from app.core import paths
 from app.core.ledger import OUTCOMES, SCHEMA_VERSION, Ledger, LedgerEntry, LedgerError, SecretInEntry, default_path
@@ -167,23 +167,12 @@ def test_summary_counts_outcomes_tokens_and_cost(ledger):
 def test_records_from_four_threads_all_land_with_unique_ids(ledger):
     per_thread = 25
     ids: list[int] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(4)
 
     def work(n: int) -> None:
-        start.wait()
-        try:
-            for i in range(per_thread):
-                ids.append(ledger.record(entry(task=f"thread-{n}-{i}")))
-        except BaseException as exc:  # noqa: BLE001 - reported to the main thread below
-            errors.append(exc)
+        for i in range(per_thread):
+            ids.append(ledger.record(entry(task=f"thread-{n}-{i}")))
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert in_threads(work, 4) == []
     assert len(ids) == len(set(ids)) == 4 * per_thread
     rows = ledger.rows()
     assert sorted(r.id for r in rows) == sorted(ids)

@@ -20,7 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
+import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -207,10 +209,16 @@ def save(clf: Classifier, name: str) -> Path:
             "taught_accuracy": clf.taught_accuracy, "zero_shot_accuracy": clf.zero_shot_accuracy, "outdone": clf.outdone,
             "zero_shot_key": clf.zero_shot_key}
     extra = {} if clf.taught_right is None else {"taught_right": clf.taught_right}
-    tmp = target.with_suffix(".tmp.npz")
-    np.savez(tmp, meta=np.array(json.dumps(meta)), coef=clf.coef, intercept=clf.intercept, vectors=clf.vectors,
-             texts=np.array(clf.texts, dtype=str), example_labels=np.array(clf.example_labels, dtype=str), **extra)
-    tmp.replace(target)  # a crash mid-write never leaves a half classifier
+    # a file of its own per writer: two processes saving the same classifier must not write into one
+    handle, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=".npz")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, meta=np.array(json.dumps(meta)), coef=clf.coef, intercept=clf.intercept, vectors=clf.vectors,
+                     texts=np.array(clf.texts, dtype=str), example_labels=np.array(clf.example_labels, dtype=str), **extra)
+        tmp.replace(target)  # a crash mid-write never leaves a half classifier
+    finally:
+        tmp.unlink(missing_ok=True)
     return target
 
 
