@@ -266,6 +266,9 @@ def test_names_and_templates_stay(text):
     ("peer ::ffff:192.0.2.1:443 closed", "::ffff:192.0.2.1"),
     ("link-local is fe80::1%en0.", "fe80::1%en0"),  # the sentence's full stop is no part of the scope id
     ("v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 -all", "2001:db8::/32"),  # an SPF record's labels
+    # macOS configd in loghub's Mac_2k.log: an interface label with a flag before the colon
+    ("v6(en0+:2607:f140:6000:8:c6b3:1ff:fecd:467f) DNS", "2607:f140:6000:8:c6b3:1ff:fecd:467f"),
+    ("v6(en0!:2607:f140:6000:8:f1dc:a608:863:19ad) DNS", "2607:f140:6000:8:f1dc:a608:863:19ad"),
 ])
 def test_more_ip_forms(text, value):
     assert ("IP", value) in found(text)

@@ -101,9 +101,10 @@ _IPV4 = re.compile(
 # A dotted quad right after a version word is a version ("version 1.2.3.4"), not an address.
 _VERSION_WORD = re.compile(r"\b(?:version|ver|release|build|firmware|v)[\s.:=]*$", re.I)
 # A port may follow an address written without brackets ("::ffff:192.0.2.1:8080"); the groups of a
-# full address before one are split off in ips().
+# full address before one are split off in ips(). An address starts with a group or "::", never one
+# colon: after "en0+:" the address is what follows it.
 _IPV6 = re.compile(
-    r"(?<![\w.])(?<!::)(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,8}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]*[\w-])?)"
+    r"(?<![\w.])(?<!::)(?!:(?!:))(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,8}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]*[\w-])?)"
     rf"(?::[1-9]\d{{1,4}}(?![\w:.%/]))?(?![^\W_]|:|%[\w.-]|\.\w){_PREFIX}"
 )
 
@@ -138,8 +139,8 @@ def ips(text: str) -> Iterator[Span]:
 
 # Right after a label's colon ("addr:fe80::1", "host:2001:db8::1", "IPv6:2001:db8::1"): a word of
 # letters, one of them past "f" so that it cannot be an address group itself, and at most one
-# closing digit ("text2001:" is no label).
-_LABEL_BEFORE = re.compile(r"(?<![\w-])[A-Za-z_-]*[G-Zg-z_-][A-Za-z_-]*\d?:$")
+# closing digit ("text2001:" is no label), maybe flagged (macOS configd's "v6(en0+:2607:f140::1)").
+_LABEL_BEFORE = re.compile(r"(?<![\w-])[A-Za-z_-]*[G-Zg-z_-][A-Za-z_-]*\d?[+!*]?:$")
 
 # The unspecified address "::" alone, only as a value ("src=::"), after a word that introduces an
 # address ("binds to :: and", "addr: ::,"), closing a line or sentence ("listen on ::"), or before a
