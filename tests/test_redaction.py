@@ -138,8 +138,8 @@ def test_names_file_skips_comments_and_blank_lines(tmp_path):
     assert load_names(tmp_path / "missing.txt") == []
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_redaction", BENCH)
+def _bench(path: Path = BENCH):
+    spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -179,3 +179,13 @@ def test_the_peer_dev_cases_meet_the_issue_goals():
     for kind, (k_caught, k_positives, _, _) in score["kinds"].items():
         floor = 0.9 if kind in ("DOB", "POSTCODE") else 0.95
         assert k_positives == 0 or k_caught / k_positives >= floor, (kind, score["kinds"][kind])
+
+
+def test_the_log_bench_counts_every_address_the_standard_library_accepts(tmp_path):
+    module = _bench(BENCH.with_name("redaction_logs.py"))
+    log = tmp_path / "sample.log"
+    log.write_text("sshd: Failed password from 10.0.0.1 port 22\nconfigd: v6(en0+:2607:f140::1) DNS\n"
+                   "inet6 fe80::1%lo0 at 12:30:45\nwcp.dll version 0.0.0.6 called\n", encoding="utf-8")
+    counts = module.scan(log, {"new": find, "old": lambda line: []}, show=0)
+    assert counts == {"addresses": 3, "versions": 1, "new caught": 3, "old caught": 0,
+                      "new not addresses": 0, "old not addresses": 0}

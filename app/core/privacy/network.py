@@ -99,7 +99,7 @@ _IPV4 = re.compile(
     rf"(?:/(?P<prefix>\d{{1,3}}(?!\d|\.\d)|{_OCTET}(?:\.{_OCTET}){{3}}(?!\w|\.\d)))?"
 )
 # A dotted quad right after a version word is a version ("version 1.2.3.4"), not an address.
-_VERSION_WORD = re.compile(r"\b(?:version|ver|release|build|firmware|v)[\s.:=]*$", re.I)
+VERSION_WORD = re.compile(r"\b(?:version|ver|release|build|firmware|v)[\s.:=]*$", re.I)
 # A port may follow an address written without brackets ("::ffff:192.0.2.1:8080"); the groups of a
 # full address before one are split off in ips(). An address starts with a group or "::", never one
 # colon: after "en0+:" the address is what follows it.
@@ -114,7 +114,7 @@ def ips(text: str) -> Iterator[Span]:
     while m := _IPV4.search(text, pos):
         span = _with_prefix(m)
         pos = span.end  # a "/..." that is no valid prefix may be the next address ("10.0.0.1/10.0.0.9")
-        if not _VERSION_WORD.search(text[max(0, m.start() - 12) : m.start()]):
+        if not VERSION_WORD.search(text[max(0, m.start() - 12) : m.start()]):
             yield span
     for m in _IPV6.finditer(text):
         if text[m.start() - 1 : m.start()] == ":" and not _LABEL_BEFORE.search(text[max(0, m.start() - 40) : m.start()]):
