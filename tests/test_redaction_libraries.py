@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import string
 
 import pytest
 
+from app.core.privacy import credentials
 from app.core.privacy.redaction import Redactor, find
 
 
@@ -239,6 +241,9 @@ def test_a_secret_found_once_is_redacted_wherever_it_repeats():
     "pod/api-server-7d9f8b6c5d-x2k9p restarted",  # a name with a short random suffix
     "wheel numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64",
     'curl -u "$USER:$PASS" https://ci.internal/hooks',
+    # identifiers of words, capitals and numbers in loghub's Windows and Hadoop logs
+    "CBS Appl: Package_for_KB3121255~31bf3856ad364e35~amd64~~6.1.1.0, current: Installed",
+    "Lease owner DFSClient_NONMAPREDUCE_1537864556_1 renewed",
 ])
 def test_names_and_templates_stay(text):
     assert not [s for s in find(text) if s.kind == "SECRET"]
@@ -308,3 +313,14 @@ def test_random_addresses_in_written_contexts_are_caught():
                                   "1:2:3:4:5:6:7:8:9"])
 def test_short_ipv6_lookalikes_in_code_stay(text):
     assert not [s for s in find(text) if s.kind == "IP"]
+
+
+
+def test_names_of_long_runs_are_rare_among_random_tokens():
+    # the rule that spares "DFSClient_NONMAPREDUCE_1537864556_1" must not spare random base62 tokens
+    rng = random.Random(14)
+    alphabet = string.ascii_letters + string.digits
+    tokens = ["".join(rng.choice(alphabet) for _ in range(rng.randint(20, 64))) for _ in range(5000)]
+    spared = [t for t in tokens if credentials._mean_segment(t) >= credentials.LONG_SEGMENTS]
+    assert len(spared) <= len(tokens) // 1000, spared
+    assert credentials._mean_segment("DFSClient_NONMAPREDUCE_1537864556_1") >= credentials.LONG_SEGMENTS
