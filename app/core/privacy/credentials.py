@@ -330,7 +330,7 @@ def _random_looking(token: str) -> bool:
     Single-case runs never qualify: commit hashes, UUIDs, digests, paths and slugs are identifiers,
     not credentials, unless assigned to a secret-named key (see _ASSIGNED). Nor does a name made
     mostly of words ("SmolLM2-135M-Instruct", "getUser2FactorAuthToken"); in a random token words
-    cover under half the characters 97% of the time."""
+    cover under half the characters 97% of the time. Nor does one of long runs (_mean_segment)."""
     mixed = all(re.search(cls, token) for cls in ("[a-z]", "[A-Z]", r"\d"))
     if not mixed:
         return _single_case_random(token)
