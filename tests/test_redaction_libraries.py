@@ -324,3 +324,12 @@ def test_names_of_long_runs_are_rare_among_random_tokens():
     spared = [t for t in tokens if credentials._mean_segment(t) >= credentials.LONG_SEGMENTS]
     assert len(spared) <= len(tokens) // 1000, spared
     assert credentials._mean_segment("DFSClient_NONMAPREDUCE_1537864556_1") >= credentials.LONG_SEGMENTS
+
+
+def test_random_unprefixed_tokens_are_secrets():
+    # base62 tokens with no prefix and no key name: only the random-token rule can catch them
+    rng = random.Random(14)
+    alphabet = string.ascii_letters + string.digits
+    tokens = ["".join(rng.choice(alphabet) for _ in range(rng.randint(24, 64))) for _ in range(2000)]
+    missed = [t for t in tokens if ("SECRET", t) not in found(f"the session is {t} for now")]
+    assert len(missed) <= len(tokens) * 0.015, (len(missed), missed[:3])
