@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from redaction import old_module  # noqa: E402
 
-from app.core.privacy.network import VERSION_WORD  # noqa: E402
+from app.core.privacy.network import VERSION_WORD, unpadded  # noqa: E402
 from app.core.privacy.redaction import find  # noqa: E402
 
 _TOKEN = re.compile(r"[\w:.%/\[\]-]+")
@@ -48,8 +48,8 @@ def addresses(line: str) -> list[tuple[int, str]]:
 
 def _parses(value: str) -> bool:
     address = value.split("/")[0].split("%")[0]
-    if ":" not in address and re.fullmatch(r"[\d.]+", address):
-        address = ".".join(str(int(p)) for p in address.split("."))  # leading zeros, as logs write them
+    if re.fullmatch(r"[\d.]+", address):
+        address = unpadded(address)  # leading zeros, as logs write them
     try:
         ipaddress.ip_address(address)
         return True

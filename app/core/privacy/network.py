@@ -156,7 +156,7 @@ def _with_prefix(m: re.Match[str]) -> Span:
     end = m.end("ip")
     if m.group("prefix"):
         try:
-            ipaddress.ip_network(f"{_unpadded(m.group('ip').split('%')[0])}/{m.group('prefix')}", strict=False)
+            ipaddress.ip_network(f"{unpadded(m.group('ip').split('%')[0])}/{m.group('prefix')}", strict=False)
             end = m.end()
         except ValueError:
             pass
@@ -176,7 +176,7 @@ def _before_port(candidate: str) -> str | None:
     return head if any(len(g) >= 3 for g in head.split(":")) else None
 
 
-def _unpadded(ip: str) -> str:
+def unpadded(ip: str) -> str:
     """ "010.000.000.001" -> "10.0.0.1" (IPv6 unchanged), so that `ipaddress` checks its prefix."""
     return ".".join(str(int(part)) for part in ip.split(".")) if ":" not in ip else ip
 
