@@ -19,7 +19,11 @@ Four sets, per kind, side by side:
   presidio-analyzer's recognizer tests and scrubadub's detector tests at the shared file's commits.
   --extra may be given again (columns extra dev2, ...): a second set was converted from gitleaks'
   rule examples (tps/fps in cmd/generate/config/rules/*.go), trufflehog's detector pattern tests
-  and CPython's Lib/test/test_ipaddress.py, none of them in the shared file either.
+  and CPython's Lib/test/test_ipaddress.py, none of them in the shared file either. A third (IP only)
+  was converted from the IP-in-text tests of ioc-finder, python-iocextract, ioc-extractor, msticpy,
+  CommonRegex, ddclient (its t/ extract tests and interface samples), Anonip and ipv6calc's
+  ipv6loganon scenarios; the leading-zero forms and ddclient's whole-string invalid literals in it are
+  no evidence by the `ipaddress` rule.
 - old: the detectors as they were at BASELINE_COMMIT, loaded from git at bench time (so no old
   code stays in app/), scored on the same sets.
 Speed: milliseconds per 1,000 characters and for one 3,000-token request (12,000 characters of

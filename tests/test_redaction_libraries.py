@@ -181,7 +181,8 @@ def test_netstat_wildcards_are_the_unspecified_address():
     assert found("tcp6  0  0 :::80  :::*  LISTEN  1234/nginx") == [("IP", "::"), ("IP", "::")]
 
 
-@pytest.mark.parametrize("text", ["lookup :: Eq a => a -> [(a, b)]", "x[::]: y", "CFLAGS :::= -O2", "a[::2]"])
+@pytest.mark.parametrize("text", ["lookup :: Eq a => a -> [(a, b)]", "x[::]: y", "CFLAGS :::= -O2", "a[::2]",
+                                  "as the `HMAC spec`_::\n\n    digest = ..."])  # a reST link before a literal block
 def test_double_colons_in_code_stay(text):
     assert find(text) == []
 
@@ -274,6 +275,14 @@ def test_names_and_templates_stay(text):
     # macOS configd in loghub's Mac_2k.log: an interface label with a flag before the colon
     ("v6(en0+:2607:f140:6000:8:c6b3:1ff:fecd:467f) DNS", "2607:f140:6000:8:c6b3:1ff:fecd:467f"),
     ("v6(en0!:2607:f140:6000:8:f1dc:a608:863:19ad) DNS", "2607:f140:6000:8:f1dc:a608:863:19ad"),
+    # an ellipsis right before an address, and the second end of a range written with ".."
+    ("Connecting...10.20.30.40 ok", "10.20.30.40"),
+    ("dhcp range 192.0.2.10..192.0.2.20", "192.0.2.20"),
+    ("Trying...2001:db8:4::17 refused", "2001:db8:4::17"),
+    # an IPv6 joined to a word by an underscore, as an IPv4 may be
+    ("capture_2001:db8:85a3::8a2e:370:7334_eth0.pcap", "2001:db8:85a3::8a2e:370:7334"),
+    ("node__fd00:7:7::1 up", "fd00:7:7::1"),
+    ("map_::ffff:198.51.100.7", "::ffff:198.51.100.7"),
 ])
 def test_more_ip_forms(text, value):
     assert ("IP", value) in found(text)
@@ -310,9 +319,15 @@ def test_random_addresses_in_written_contexts_are_caught():
 
 
 @pytest.mark.parametrize("text", ["xs = a[1::2]", "Face::add(x)", "Dead::Beef", "text2001:db8::1", "12345:db8::1",
-                                  "1:2:3:4:5:6:7:8:9"])
+                                  "1:2:3:4:5:6:7:8:9",
+                                  "my_cafe::add", "type_a::b"])  # a short form after an underscore: a C++ name
 def test_short_ipv6_lookalikes_in_code_stay(text):
     assert not [s for s in find(text) if s.kind == "IP"]
+
+
+def test_one_dot_before_a_dotted_quad_still_makes_it_part_of_a_longer_name():
+    # an ellipsis may stand before an address, a single dot may not (an OID, a dotted name)
+    assert not [s for s in find("oid .1.3.6.1 and host x.10.0.0.1 and .2001:db8::9") if s.kind == "IP"]
 
 
 

@@ -93,18 +93,21 @@ def _trim_url(url: str) -> str:
 _OCTET = r"(?:25[0-5]|2[0-4]\d|[01]?\d?\d)"
 _PREFIX = r"(?:/(?P<prefix>\d{1,3})(?!\d|\.\d))?"
 # An IPv4 network's prefix may also be a netmask or a host mask ("10.0.0.0/255.0.0.0", "/0.0.0.255").
-# An underscore may join an address to a word ("ip_10.0.0.1", "10.0.0.1_db"); a letter, digit or dot may not.
+# An underscore may join an address to a word ("ip_10.0.0.1", "10.0.0.1_db"); a letter, digit or dot may not,
+# though an ellipsis may stand before one ("Connecting...10.0.0.1", a range's "10.0.0.1..10.0.0.9").
+_NO_DOT_BEFORE = r"(?<!(?<!\.)\.)"
 _IPV4 = re.compile(
-    rf"(?<![^\W_])(?<!\.)(?P<ip>{_OCTET}(?:\.{_OCTET}){{3}})(?![^\W_]|\.\d)"
+    rf"(?<![^\W_]){_NO_DOT_BEFORE}(?P<ip>{_OCTET}(?:\.{_OCTET}){{3}})(?![^\W_]|\.\d)"
     rf"(?:/(?P<prefix>\d{{1,3}}(?!\d|\.\d)|{_OCTET}(?:\.{_OCTET}){{3}}(?!\w|\.\d)))?"
 )
 # A dotted quad right after a version word is a version ("version 1.2.3.4"), not an address.
 VERSION_WORD = re.compile(r"\b(?:version|ver|release|build|firmware|v)[\s.:=]*$", re.I)
 # A port may follow an address written without brackets ("::ffff:192.0.2.1:8080"); the groups of a
 # full address before one are split off in ips(). An address starts with a group or "::", never one
-# colon: after "en0+:" the address is what follows it.
+# colon: after "en0+:" the address is what follows it. An underscore or an ellipsis may stand before one, as
+# before an IPv4 ("pcap_2001:db8::1"); a short form after an underscore is a C++ name (`type_a::b`).
 _IPV6 = re.compile(
-    r"(?<![\w.])(?<!::)(?!:(?!:))(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,8}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]*[\w-])?)"
+    r"(?<![^\W_])" + _NO_DOT_BEFORE + r"(?<!::)(?!:(?!:))(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,8}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]*[\w-])?)"
     rf"(?::[1-9]\d{{1,4}}(?![\w:.%/]))?(?![^\W_]|:|%[\w.-]|\.\w){_PREFIX}"
 )
 
@@ -127,6 +130,8 @@ def ips(text: str) -> Iterator[Span]:
             continue
         span = _with_prefix(m)
         if m.group("ip") == "::" and span.end == m.end("ip"):
+            if before.endswith("_"):
+                continue  # a reST link's "`RFC4634`_::", not an address
             if _UNSPECIFIED_BEFORE.search(text[max(0, m.start() - 12) : m.start()]) or _UNSPECIFIED_AFTER.match(text, m.end()):
                 yield span
         elif _plausible_ipv6(m.group("ip"), cidr=span.end > m.end("ip"), before=before, after=text[span.end : span.end + 1]):
@@ -195,4 +200,4 @@ def _plausible_ipv6(candidate: str, cidr: bool, before: str, after: str) -> bool
         return True
     subscript = re.search(r"[\w)\]]\[$", before) is not None
     named = any(g[0].isupper() and not g.isupper() and g.isalpha() for g in groups)  # "Fe80::1" has a digit
-    return not (subscript or named or after == "(")
+    return not (subscript or named or after == "(" or before.endswith("_"))
