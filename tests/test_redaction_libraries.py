@@ -348,3 +348,17 @@ def test_random_unprefixed_tokens_are_secrets():
     tokens = ["".join(rng.choice(alphabet) for _ in range(rng.randint(24, 64))) for _ in range(2000)]
     missed = [t for t in tokens if ("SECRET", t) not in found(f"the session is {t} for now")]
     assert len(missed) <= len(tokens) * 0.015, (len(missed), missed[:3])
+
+
+@pytest.mark.parametrize("text, phones", [
+    # TCP sequence and ack numbers are named so; a phone word still wins
+    ("keepalive Seq: 2147483650, Ack: 4153310022, Win size: 512; on call: 415-555-0132", ["415-555-0132"]),
+    ("Seq 3104455821 Ack 2206349913 win 278", []),
+    # name[N] is a pid or an index; a bracket after a space, or after a phone word, holds a phone
+    ("worker[4158829090] exited, page [415-882-9090] or phone[+1 415 555 0132]", ["415-882-9090", "+1 415 555 0132"]),
+    # part of a longer colon'd token (a log prefix); a colon and a space may follow a phone
+    ("[0915/084512:INFO:net_util.cc(88)] Tel. 0711/123456: ask for Ms Vogel", ["0711/123456"]),
+    ("[0302/235959:ERROR:io.cc(7)] Tel. 0711/123456:home", ["0711/123456"]),
+])
+def test_numbers_in_log_syntax_are_no_phones(text, phones):
+    assert [s.value for s in find(text) if s.kind == "PHONE"] == phones

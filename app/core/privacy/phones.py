@@ -41,11 +41,13 @@ _PHONE_WORD = re.compile(
     re.I,
 )
 _NUMBER_WORD = re.compile(r"\bnumber\b[^\d\n]{0,12}$", re.I)
-# "Customer no. 0012 3456 78", "invoice 0098-7765-43": a number named as something else.
+# "Customer no. 0012 3456 78", "invoice 0098-7765-43", TCP's "Seq: ...", "Ack ...": a number named as something else.
 _ID_WORD = re.compile(
-    r"\b(?:no|nr|invoice|order|customer|account|acct|ref|reference|id|ticket|case|serial|sku)\b\.?(?:\s*(?:number|num|no|nr)\b\.?)?\s*[:#]?\s*$",
+    r"\b(?:no|nr|invoice|order|customer|account|acct|ref|reference|id|ticket|case|serial|sku|seq|ack)\b\.?(?:\s*(?:number|num|no|nr)\b\.?)?\s*[:#]?\s*$",
     re.I,
 )
+# "worker[4158829090]" (a pid, an index) and "[0915/084512:INFO" (a log prefix): glued syntax.
+_INDEXED, _COLON_GLUED = re.compile(r"\w\[$"), re.compile(r":\w")
 _MOBILE = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
@@ -55,14 +57,14 @@ def phones(text: str) -> Iterator[Span]:
         span, raw = Span("PHONE", m.start(), m.end(), m.group()), m.group("num")
         if overlaps(span, taken) or _DOTTED_QUAD.fullmatch(raw):
             continue
-        if _phone_like(raw, text[max(0, m.start() - 24) : m.start()]):
+        if _phone_like(raw, text[max(0, m.start() - 24) : m.start()], text[m.end() : m.end() + 2]):
             yield span
     for m in _GLUED.finditer(text):
         if _valid(m.group()):
             yield Span("PHONE", m.start(), m.end(), m.group())
 
 
-def _phone_like(raw: str, before: str) -> bool:
+def _phone_like(raw: str, before: str, after: str = "") -> bool:
     digits = re.sub(r"\D", "", raw)
     # National numbers stop at 12 digits; 13-15 need a country code (a 15-digit IMEI is no phone).
     international = raw.startswith(("+", "00"))
@@ -70,7 +72,7 @@ def _phone_like(raw: str, before: str) -> bool:
         return False
     if _PHONE_WORD.search(before):
         return True  # before the id test: "Tel. no. 0171 2345678"
-    if _ID_WORD.search(before):
+    if _ID_WORD.search(before) or _INDEXED.search(before) or _COLON_GLUED.match(after):
         return False
     if _NUMBER_WORD.search(before):
         return True  # after it: "my number is 4258829090", not "order number 1002938475"
