@@ -64,7 +64,7 @@ def phones(text: str) -> Iterator[Span]:
             yield Span("PHONE", m.start(), m.end(), m.group())
 
 
-def _phone_like(raw: str, before: str, after: str = "") -> bool:
+def _phone_like(raw: str, before: str, after: str) -> bool:
     digits = re.sub(r"\D", "", raw)
     # National numbers stop at 12 digits; 13-15 need a country code (a 15-digit IMEI is no phone).
     international = raw.startswith(("+", "00"))
