@@ -190,7 +190,8 @@ def _plausible_ipv6(candidate: str, cidr: bool, before: str, after: str) -> bool
     """A valid address that is not code: three groups or more, a network with its prefix
     (fd00::/8), an embedded IPv4 or a scope id stand alone; a short one ("::2", "ff00::", "1::",
     CPython's test_ipaddress forms) too, unless it is a subscript (`a[1::2]`, `x[::2]`), a call
-    (`Face::add(`) or a name in mixed case (`Dead::Beef`, not "Fe80::1")."""
+    (`Face::add(`), a name in mixed case (`Dead::Beef`, not "Fe80::1") or one after an underscore
+    (C++'s `type_a::b`)."""
     try:
         ipaddress.IPv6Address(candidate)
     except ValueError:
