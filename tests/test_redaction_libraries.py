@@ -283,6 +283,11 @@ def test_names_and_templates_stay(text):
     ("capture_2001:db8:85a3::8a2e:370:7334_eth0.pcap", "2001:db8:85a3::8a2e:370:7334"),
     ("node__fd00:7:7::1 up", "fd00:7:7::1"),
     ("map_::ffff:198.51.100.7", "::ffff:198.51.100.7"),
+    # glued to words of a script written without spaces (Chinese, Japanese, Korean)
+    ("IP地址192.168.1.100，信用卡号", "192.168.1.100"),
+    ("サーバー2001:db8::7に接続", "2001:db8::7"),
+    ("서버10.0.0.5에서 접속", "10.0.0.5"),
+    ("地址:2001:db8::1 不通", "2001:db8::1"),  # a label's colon after a Chinese word
 ])
 def test_more_ip_forms(text, value):
     assert ("IP", value) in found(text)
@@ -325,10 +330,14 @@ def test_short_ipv6_lookalikes_in_code_stay(text):
     assert not [s for s in find(text) if s.kind == "IP"]
 
 
+@pytest.mark.parametrize("text", ["软件版本1.2.3.4已发布", "バージョン10.0.0.1へ更新", "버전 2.1.0.3 출시"])
+def test_a_dotted_quad_after_a_chinese_japanese_or_korean_version_word_stays(text):
+    assert not [s for s in find(text) if s.kind == "IP"]
+
+
 def test_one_dot_before_a_dotted_quad_still_makes_it_part_of_a_longer_name():
     # an ellipsis may stand before an address, a single dot may not (an OID, a dotted name)
     assert not [s for s in find("oid .1.3.6.1 and host x.10.0.0.1 and .2001:db8::9") if s.kind == "IP"]
-
 
 
 def test_names_of_long_runs_are_rare_among_random_tokens():

@@ -96,19 +96,23 @@ _PREFIX = r"(?:/(?P<prefix>\d{1,3})(?!\d|\.\d))?"
 # An underscore may join an address to a word ("ip_10.0.0.1", "10.0.0.1_db"); a letter, digit or dot may not,
 # though an ellipsis may stand before one ("Connecting...10.0.0.1", a range's "10.0.0.1..10.0.0.9").
 _NO_DOT_BEFORE = r"(?<!(?<!\.)\.)"
+# Chinese, Japanese and Korean run words together, so a letter of theirs may touch an address
+# ("IP地址192.168.1.100", "10.0.0.5에서"): only another letter or digit makes it part of a longer word.
+_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"  # kana, ideographs, Hangul
+_JOINED = rf"[^\W_{_CJK}]"
 _IPV4 = re.compile(
-    rf"(?<![^\W_]){_NO_DOT_BEFORE}(?P<ip>{_OCTET}(?:\.{_OCTET}){{3}})(?![^\W_]|\.\d)"
+    rf"(?<!{_JOINED}){_NO_DOT_BEFORE}(?P<ip>{_OCTET}(?:\.{_OCTET}){{3}})(?!{_JOINED}|\.\d)"
     rf"(?:/(?P<prefix>\d{{1,3}}(?!\d|\.\d)|{_OCTET}(?:\.{_OCTET}){{3}}(?!\w|\.\d)))?"
 )
-# A dotted quad right after a version word is a version ("version 1.2.3.4"), not an address.
-VERSION_WORD = re.compile(r"\b(?:version|ver|release|build|firmware|v)[\s.:=]*$", re.I)
+# A dotted quad right after a version word is a version ("version 1.2.3.4", "版本1.2.3.4"), not an address.
+VERSION_WORD = re.compile(r"(?:\b(?:version|ver|release|build|firmware|v)|版本号?|バージョン|버전)[\s.:=：]*$", re.I)
 # A port may follow an address written without brackets ("::ffff:192.0.2.1:8080"); the groups of a
 # full address before one are split off in ips(). An address starts with a group or "::", never one
 # colon: after "en0+:" the address is what follows it. An underscore or an ellipsis may stand before one, as
 # before an IPv4 ("pcap_2001:db8::1"); a short form after an underscore is a C++ name (`type_a::b`).
 _IPV6 = re.compile(
-    r"(?<![^\W_])" + _NO_DOT_BEFORE + r"(?<!::)(?!:(?!:))(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,8}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]*[\w-])?)"
-    rf"(?::[1-9]\d{{1,4}}(?![\w:.%/]))?(?![^\W_]|:|%[\w.-]|\.\w){_PREFIX}"
+    rf"(?<!{_JOINED})" + _NO_DOT_BEFORE + r"(?<!::)(?!:(?!:))(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,8}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]*[\w-])?)"
+    rf"(?::[1-9]\d{{1,4}}(?![\w:.%/]))?(?!{_JOINED}|:|%[\w.-]|\.\w){_PREFIX}"
 )
 
 
@@ -142,10 +146,10 @@ def ips(text: str) -> Iterator[Span]:
         yield Span("IP", m.start("ip"), m.end("ip"), "::")
 
 
-# Right after a label's colon ("addr:fe80::1", "host:2001:db8::1", "IPv6:2001:db8::1"): a word of
-# letters, one of them past "f" so that it cannot be an address group itself, and at most one
-# closing digit ("text2001:" is no label), maybe flagged (macOS configd's "v6(en0+:2607:f140::1)").
-_LABEL_BEFORE = re.compile(r"(?<![\w-])[A-Za-z_-]*[G-Zg-z_-][A-Za-z_-]*\d?[+!*]?:$")
+# Right after a label's colon ("addr:fe80::1", "host:2001:db8::1", "IPv6:2001:db8::1", "地址:fe80::1"): a
+# word of letters, one of them past "f" or Chinese, Japanese, Korean so that it cannot be an address group
+# itself, and at most one closing digit ("text2001:" is no label), maybe flagged (macOS configd's "v6(en0+:2607:f140::1)").
+_LABEL_BEFORE = re.compile(rf"(?<![\w-])[A-Za-z_{_CJK}-]*[G-Zg-z_{_CJK}-][A-Za-z_{_CJK}-]*\d?[+!*]?:$")
 
 # The unspecified address "::" alone, only as a value ("src=::"), after a word that introduces an
 # address ("binds to :: and", "addr: ::,"), closing a line or sentence ("listen on ::"), or before a
