@@ -323,6 +323,40 @@ def test_random_addresses_in_written_contexts_are_caught():
     assert not missed
 
 
+@pytest.mark.parametrize("text, values", [
+    # tcpdump writes an address and its port joined by a dot, source then destination
+    ("12:01:33.52 IP 192.168.1.11.43966 > 209.87.249.18.53: 22836+ A? example.org.", ["192.168.1.11", "209.87.249.18"]),
+    ("IP6 fe80::211:22ff:fe33:4455.547 > ff02::1:2.547: [udp sum ok] dhcp6 advertise", ["fe80::211:22ff:fe33:4455", "ff02::1:2"]),
+    ("IP6 2001:db8:4091:ce00::b.35971 > 2001:db8:4091:ce00::d.4789: VXLAN", ["2001:db8:4091:ce00::b", "2001:db8:4091:ce00::d"]),
+    # and so do macOS netstat and the Dante SOCKS server, a pair side by side
+    ("tcp4  0  0  192.168.1.5.52344   17.57.144.22.5223   ESTABLISHED", ["192.168.1.5", "17.57.144.22"]),
+    ("info: block(1): tcp/accept ]: 198.51.100.7.50550 0.0.0.0.1080: error after reading", ["198.51.100.7", "0.0.0.0"]),
+])
+def test_addresses_with_a_dotted_port_side_by_side(text, values):
+    assert [v for k, v in found(text) if k == "IP"] == values
+
+
+@pytest.mark.parametrize("text, value", [
+    # an address ending in an embedded IPv4 before a colon that closes the phrase
+    ("Failed c2s PLAIN authentication for test@example.ch from ::FFFF:192.0.2.3: Invalid username", "::FFFF:192.0.2.3"),
+    ("refused by ::ffff:10.9.8.7: timeout", "::ffff:10.9.8.7"),
+])
+def test_a_mapped_address_before_a_closing_colon(text, value):
+    assert [v for k, v in found(text) if k == "IP"] == [value]
+
+
+@pytest.mark.parametrize("text", [
+    "see doi=10.1.1.42.2777 and doi:10.1.1.51.6677",  # CiteSeerX DOIs: five numbers, one dotted
+    'SECP384R1 = ObjectIdentifier("1.3.132.0.34")',  # an OID
+    "Knuth's problem 7.2.1.5.69, section 1.3.6.6.13",  # section numbers
+    "1.2.3.4.5 and 1.2.3.4.5.6.7.8",
+    "versions 1.2.3.4.5 1.2.3.4.6",  # side by side, but a one-digit port is a fifth version number
+    "Dead::Beef.12 > Cafe::Babe.34",  # and an IPv6 end must pass as one alone would
+])
+def test_five_dotted_numbers_alone_are_no_address_and_port(text):
+    assert not [s for s in find(text) if s.kind == "IP"]
+
+
 @pytest.mark.parametrize("text", ["xs = a[1::2]", "Face::add(x)", "Dead::Beef", "text2001:db8::1", "12345:db8::1",
                                   "1:2:3:4:5:6:7:8:9",
                                   "my_cafe::add", "type_a::b"])  # a short form after an underscore: a C++ name

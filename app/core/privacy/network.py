@@ -3,10 +3,11 @@
 Addresses are checked by the standard `ipaddress` module (every IPv4 and IPv6 form: compressed,
 embedded IPv4, scope ids, CIDR prefixes, IPv4 netmasks and host masks as the prefix; the forms of
 CPython's own Lib/test/test_ipaddress.py, short ones such as "::2" and "ff00::" included), and beyond
-it IPv4 with leading zeros, an address with a port but no brackets, as logs write them, and the
-unspecified address "::" where it stands as one (netstat's ":::22", nginx's "[::]:443"); a bare
-domain counts only when its last label is a real top-level domain in the Public Suffix List
-(`publicsuffixlist`, bundled, no network).
+it IPv4 with leading zeros, an address with a port but no brackets, as logs write them, a pair of
+addresses joined to their ports by dots, as tcpdump and netstat print them, and the unspecified
+address "::" where it stands as one (netstat's ":::22", nginx's "[::]:443"); a bare domain counts
+only when its last label is a real top-level domain in the Public Suffix List (`publicsuffixlist`,
+bundled, no network).
 """
 
 from __future__ import annotations
@@ -110,9 +111,20 @@ VERSION_WORD = re.compile(r"(?:\b(?:version|ver|release|build|firmware|v)|版本
 # full address before one are split off in ips(). An address starts with a group or "::", never one
 # colon: after "en0+:" the address is what follows it. An underscore or an ellipsis may stand before one, as
 # before an IPv4 ("pcap_2001:db8::1"); a short form after an underscore is a C++ name (`type_a::b`).
+# A colon and a space after an address close the phrase, after an embedded IPv4 too ("from
+# ::ffff:192.0.2.3: Invalid username", ejabberd).
 _IPV6 = re.compile(
     rf"(?<!{_JOINED})" + _NO_DOT_BEFORE + r"(?<!::)(?!:(?!:))(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,8}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]*[\w-])?)"
-    rf"(?::[1-9]\d{{1,4}}(?![\w:.%/]))?(?!{_JOINED}|:|%[\w.-]|\.\w){_PREFIX}"
+    rf"(?::[1-9]\d{{1,4}}(?![\w:.%/]))?(?!{_JOINED}|:(?!\s|$)|%[\w.-]|\.\w){_PREFIX}"
+)
+# tcpdump, macOS netstat and Dante join an address and its port with a dot ("192.168.1.11.43966 >
+# 209.87.249.18.53:", "fe80::1.546 > ff02::1:2.547:", "10.0.0.5.52344  17.57.144.22.5223"). Five dotted
+# numbers alone are more often a DOI ("doi=10.1.1.42.2777"), an OID ("1.3.132.0.34") or a section
+# ("7.2.1.5.69"), so only a pair of them side by side, as those tools print source and destination, counts;
+# without tcpdump's arrow a port of one digit is a version's fifth number ("1.2.3.4.5 1.2.3.4.6").
+_DOTTED_END = rf"(?:{_OCTET}(?:\.{_OCTET}){{3}}|(?:[0-9A-Fa-f]{{0,4}}:){{2,7}}[0-9A-Fa-f]{{0,4}})"
+_DOTTED_PORT_PAIR = re.compile(
+    rf"(?<![\w.:])(?P<a>{_DOTTED_END})\.(?P<pa>\d{{1,5}})(?P<arrow>[ \t]+>)?[ \t]+(?P<b>{_DOTTED_END})\.(?P<pb>\d{{1,5}})(?!\w|\.\d)"
 )
 
 
@@ -144,6 +156,18 @@ def ips(text: str) -> Iterator[Span]:
             yield Span("IP", m.start(), m.start() + len(ip), ip)
     for m in _UNSPECIFIED_PORT.finditer(text):
         yield Span("IP", m.start("ip"), m.end("ip"), "::")
+    for m in _DOTTED_PORT_PAIR.finditer(text):
+        if VERSION_WORD.search(text[max(0, m.start() - 12) : m.start()]):
+            continue
+        ends = [(m.group(end), m.start(end)) for end in ("a", "b")]
+        ports = [m.group("pa"), m.group("pb")]
+        ports_ok = all(int(p) <= 65535 and (m.group("arrow") or re.fullmatch(r"[1-9]\d+", p)) for p in ports)
+        # an IPv6 end must pass as one written alone would: "Dead::Beef.12" stays a name
+        plausible = all(":" not in a or _plausible_ipv6(a, cidr=False, before=text[max(0, at - 2) : at], after=".")
+                        for a, at in ends)
+        if ports_ok and plausible:
+            for address, at in ends:
+                yield Span("IP", at, at + len(address), address)
 
 
 # Right after a label's colon ("addr:fe80::1", "host:2001:db8::1", "IPv6:2001:db8::1", "地址:fe80::1"): a
