@@ -336,6 +336,26 @@ def test_addresses_with_a_dotted_port_side_by_side(text, values):
     assert [v for k, v in found(text) if k == "IP"] == values
 
 
+def test_defanged_addresses_of_threat_reports_are_addresses():
+    text = "C2 at 192[.]168[.]0[.]1, 10(.)0(.)0(.)5 and 8[dot]8[DOT]8[dot]8; beacon 203.0.113[.]7."
+    assert [v for k, v in found(text) if k == "IP"] == ["192[.]168[.]0[.]1", "10(.)0(.)0(.)5", "8[dot]8[DOT]8[dot]8", "203.0.113[.]7"]
+
+
+def test_brackets_and_dots_that_are_no_address_stay():
+    assert not [s for s in find("x[1][.]2, a(.)b, 1[.]2[.]3 and 1[.]2[.]3[.]4[.]5") if s.kind == "IP"]
+
+
+@pytest.mark.parametrize("text, values", [
+    # a log's columns: a count, then an address; the count is no phone
+    ("1426235912.366     16 192.168.3.50 TCP_MISS_ABORTED/000 0 GET", [("IP", "192.168.3.50")]),
+    ("<174>1 2016-11-14T09:49:23+01:00 10.23.16.6 named 2255", [("IP", "10.23.16.6")]),
+    # a phone before an address stays a phone
+    ("call 555 1234 10.0.0.1 now", [("PHONE", "555 1234"), ("IP", "10.0.0.1")]),
+])
+def test_a_number_running_into_an_address_stops_before_it(text, values):
+    assert found(text) == values
+
+
 @pytest.mark.parametrize("text, value", [
     # an address ending in an embedded IPv4 before a colon that closes the phrase
     ("Failed c2s PLAIN authentication for test@example.ch from ::FFFF:192.0.2.3: Invalid username", "::FFFF:192.0.2.3"),

@@ -4,10 +4,10 @@ Addresses are checked by the standard `ipaddress` module (every IPv4 and IPv6 fo
 embedded IPv4, scope ids, CIDR prefixes, IPv4 netmasks and host masks as the prefix; the forms of
 CPython's own Lib/test/test_ipaddress.py, short ones such as "::2" and "ff00::" included), and beyond
 it IPv4 with leading zeros, an address with a port but no brackets, as logs write them, a pair of
-addresses joined to their ports by dots, as tcpdump and netstat print them, and the unspecified
-address "::" where it stands as one (netstat's ":::22", nginx's "[::]:443"); a bare domain counts
-only when its last label is a real top-level domain in the Public Suffix List (`publicsuffixlist`,
-bundled, no network).
+addresses joined to their ports by dots, as tcpdump and netstat print them, threat reports'
+defanged "192[.]168[.]0[.]1", and the unspecified address "::" where it stands as one (netstat's
+":::22", nginx's "[::]:443"); a bare domain counts only when its last label is a real top-level
+domain in the Public Suffix List (`publicsuffixlist`, bundled, no network).
 """
 
 from __future__ import annotations
@@ -117,6 +117,12 @@ _IPV6 = re.compile(
     rf"(?<!{_JOINED})" + _NO_DOT_BEFORE + r"(?<!::)(?!:(?!:))(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,8}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]*[\w-])?)"
     rf"(?::[1-9]\d{{1,4}}(?![\w:.%/]))?(?!{_JOINED}|:(?!\s|$)|%[\w.-]|\.\w){_PREFIX}"
 )
+# Threat reports defang an address so that nobody clicks it ("192[.]168[.]0[.]1", "10(.)0(.)0(.)5",
+# "8[dot]8[dot]8[dot]8"); it still names the host.
+_DEFANGS = (r"\[\.\]", r"\(\.\)", r"\{\.\}", r"\[dot\]", r"\(dot\)")
+_DEFANG = "(?:" + "|".join(_DEFANGS) + ")"
+_NO_DEFANG_BEFORE = "".join(f"(?<!{d})" for d in _DEFANGS)  # not the 2nd-5th numbers of "1[.]2[.]3[.]4[.]5"
+_DEFANGED_IPV4 = re.compile(rf"(?<![\w.]){_NO_DEFANG_BEFORE}{_OCTET}(?:(?:\.|{_DEFANG}){_OCTET}){{3}}(?!\w|\.\d|{_DEFANG}\d)", re.I)
 # tcpdump, macOS netstat and Dante join an address and its port with a dot ("192.168.1.11.43966 >
 # 209.87.249.18.53:", "fe80::1.546 > ff02::1:2.547:", "10.0.0.5.52344  17.57.144.22.5223"). Five dotted
 # numbers alone are more often a DOI ("doi=10.1.1.42.2777"), an OID ("1.3.132.0.34") or a section
@@ -156,6 +162,9 @@ def ips(text: str) -> Iterator[Span]:
             yield Span("IP", m.start(), m.start() + len(ip), ip)
     for m in _UNSPECIFIED_PORT.finditer(text):
         yield Span("IP", m.start("ip"), m.end("ip"), "::")
+    for m in _DEFANGED_IPV4.finditer(text):
+        if re.search(_DEFANG, m.group(), re.I):  # a plain dotted quad is _IPV4's
+            yield Span("IP", m.start(), m.end(), m.group())
     for m in _DOTTED_PORT_PAIR.finditer(text):
         if VERSION_WORD.search(text[max(0, m.start() - 12) : m.start()]):
             continue

@@ -24,7 +24,7 @@ from app.core.privacy.spans import Span, dates, overlaps
 # National numbers are read as these countries' ("US" stands for all of +1: Canada too). Each one
 # more costs a parse per candidate that is no phone.
 REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "CH", "AT", "IN", "CN", "JP", "BR", "AU")
-_DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")  # an IPv4 address, never a phone
+_DOTTED_QUAD = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\d|\.\d)")  # an IPv4 address, never a phone
 
 _EXT = r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?"
 _PHONE = re.compile(
@@ -53,7 +53,7 @@ _MOBILE = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIX
 
 def phones(text: str) -> Iterator[Span]:
     taken = [(d.start, d.end) for d in dates(text)] + iban_shapes(text)
-    for m in _PHONE.finditer(text):
+    for m in _candidates(text):
         span, raw = Span("PHONE", m.start(), m.end(), m.group()), m.group("num")
         if overlaps(span, taken) or _DOTTED_QUAD.fullmatch(raw):
             continue
@@ -62,6 +62,18 @@ def phones(text: str) -> Iterator[Span]:
     for m in _GLUED.finditer(text):
         if _valid(m.group()):
             yield Span("PHONE", m.start(), m.end(), m.group())
+
+
+def _candidates(text: str) -> Iterator[re.Match]:
+    """Phone-shaped runs of digits. One that runs on into an IPv4 address (a log's columns "16
+    192.168.3.50") stops before it: the address is the IP detector's, what precedes may be a phone."""
+    addresses = [m.start() for m in _DOTTED_QUAD.finditer(text)]
+    for m in _PHONE.finditer(text):
+        cut = next((a for a in addresses if m.start() < a < m.end()), None)
+        if cut is None:
+            yield m
+        else:
+            yield from _PHONE.finditer(text, m.start(), cut)
 
 
 def _phone_like(raw: str, before: str, after: str) -> bool:
