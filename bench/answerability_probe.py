@@ -59,6 +59,19 @@ def questions(path: Path, title: str | None = None, part: str | None = None) -> 
     return out
 
 
+def arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("dev", type=Path)
+    parser.add_argument("extra", type=Path)
+    parser.add_argument("--cases", type=int, default=200, help="CCT questions drawn (seeded)")
+    return parser
+
+
+def question_sets(args: argparse.Namespace) -> dict[str, list[dict]]:
+    """The two article sets: the SQuAD dev part, and the seeded CCT sample."""
+    return {"SQuAD dev part": questions(args.dev, part="dev"),
+            "CCT": random.Random(0).sample(questions(args.extra, title="Computational_complexity_theory"), args.cases)}
+
+
 def best_pair(embedder, case: dict) -> tuple[str, float]:
     sentences = [s for s in _SENTENCE_END.split(case["context"]) if s.strip()]
     pairs = [" ".join(sentences[i : i + 2]) for i in range(max(1, len(sentences) - 1))]
@@ -132,18 +145,14 @@ def scores(train: dict, held: dict, probe_c: float) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("dev", type=Path)
-    parser.add_argument("extra", type=Path)
-    parser.add_argument("--cases", type=int, default=200, help="CCT questions drawn (seeded)")
+    parser = arguments(argparse.ArgumentParser())
     parser.add_argument("--probe-c", type=float, default=0.01, help="the probe's inverse L2 strength")
     args = parser.parse_args()
     from app.core.embedding import Embedder
     from app.core.models.registry import chat_model_path
 
     started = time.perf_counter()
-    sets = {"SQuAD dev part": questions(args.dev, part="dev"),
-            "CCT": random.Random(0).sample(questions(args.extra, title="Computational_complexity_theory"), args.cases)}
+    sets = question_sets(args)
     embedder, hidden = Embedder(), HiddenStates(chat_model_path())
     measured = {name: features(cases, embedder, hidden) for name, cases in sets.items()}
     names = list(measured)

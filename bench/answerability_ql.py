@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import sys
 import time
 from pathlib import Path
@@ -34,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from answerability_probe import _model, best_pair, questions  # noqa: E402
+from answerability_probe import _model, arguments, best_pair, question_sets  # noqa: E402
 
 PROMPTS = {  # (with evidence, without)
     "chat": (lambda evidence: f"<|im_start|>user\nPassage: {evidence}\nWrite a question that this passage answers.<|im_end|>\n"
@@ -81,17 +80,12 @@ def main() -> None:
     from sklearn.metrics import roc_auc_score
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    parser = argparse.ArgumentParser()
-    parser.add_argument("dev", type=Path)
-    parser.add_argument("extra", type=Path)
-    parser.add_argument("--cases", type=int, default=200, help="CCT questions drawn (seeded)")
-    args = parser.parse_args()
+    args = arguments(argparse.ArgumentParser()).parse_args()
     from app.core.embedding import Embedder
     from app.core.models.registry import chat_model_path
 
     started = time.perf_counter()
-    sets = {"SQuAD dev part": questions(args.dev, part="dev"),
-            "CCT": random.Random(0).sample(questions(args.extra, title="Computational_complexity_theory"), args.cases)}
+    sets = question_sets(args)
     embedder, likelihood = Embedder(), QueryLikelihood(chat_model_path())
     rows = {name: [row(embedder, likelihood, case) for case in cases] for name, cases in sets.items()}
     answerable = {name: np.array([c["answerable"] for c in cases], dtype=int) for name, cases in sets.items()}
