@@ -165,3 +165,31 @@ def test_stop_ends_an_answer_and_keeps_what_was_said(qtbot, window):
     assert pieces and not chat.stop_button.isEnabled()
     messages = chat.store.messages(chat.conversation)
     assert messages[-1].role == "assistant" and messages[-1].text.endswith("(stopped)")
+
+
+def _link_colours(browser) -> set[str]:
+    colours, block = set(), browser.document().begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            if it.fragment().charFormat().isAnchor():
+                colours.add(it.fragment().charFormat().foreground().color().name())
+            it += 1
+        block = block.next()
+    return colours
+
+
+def test_a_theme_switch_recolours_the_citation_chips_and_the_transcript_links(qtbot, window):
+    chat = window.chat
+    ask_through_widgets(qtbot, chat, "How much is the home-office allowance?")
+    ask_through_widgets(qtbot, chat, "How many paid vacation days do full-time staff get?")
+    assert chat.chips and _link_colours(chat.transcript)
+    for theme, text, link in (("light", "#1d1d1f", "#1a56c4"), ("dark", "#e8e8e8", "#8ab4f8"), ("light", "#1d1d1f", "#1a56c4")):
+        window.settings_view.theme.setCurrentText(theme)
+        qtbot.wait(50)
+        # chips carry a style sheet of their own; before the fix they kept the old theme's text colour
+        assert {c.palette().color(c.foregroundRole()).name() for c in chat.chips} == {text}
+        assert _link_colours(chat.transcript) == {link}
+        # drawn again, the transcript still holds only the exchanges above the one shown below it
+        assert "home-office" in chat.transcript.toPlainText() and "vacation" not in chat.transcript.toPlainText()
+    window.settings_view.theme.setCurrentText("system")

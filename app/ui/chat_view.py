@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, Qt, QUrl, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
@@ -75,6 +75,7 @@ class ChatView(QWidget):
         self.activity = Activity()
         self._links: dict[str, Citation] = {}  # transcript link -> the citation it opens
         self._closed = False
+        self._transcript_count = 0  # how many of the conversation's messages the transcript shows
         self.conversation: int | None = None
         self.ask_worker: GeneratorWorker | None = None
         self.chips: list[QPushButton] = []
@@ -201,6 +202,7 @@ class ChatView(QWidget):
     def new_conversation(self) -> None:
         self.conversation = None
         self.transcript.clear()
+        self._transcript_count = 0
         self._clear_answer()
         self.conversation_list.clearSelection()
         self.question.setFocus()
@@ -211,9 +213,12 @@ class ChatView(QWidget):
         self._render_transcript()
         self.refresh_conversations()
 
-    def _render_transcript(self) -> None:
+    def _render_transcript(self, count: int | None = None) -> None:
+        """The conversation's messages (its first `count`) as HTML, with citation links."""
         parts, self._links = [], {}
-        for m in self.store.messages(self.conversation) if self.conversation else []:
+        messages = (self.store.messages(self.conversation) if self.conversation else [])[:count]
+        self._transcript_count = len(messages)
+        for m in messages:
             text = html.escape(m.text).replace("\n", "<br>")
             if m.role == "user":
                 parts.append(f"<p><b>You:</b> {text}</p>")
@@ -228,6 +233,13 @@ class ChatView(QWidget):
             parts.append(f"<p><b>Hearth:</b> {text}<br><small>{' · '.join(meta)}</small><br><small>{links}</small></p>")
         self.transcript.setHtml("".join(parts))
         self.transcript.verticalScrollBar().setValue(self.transcript.verticalScrollBar().maximum())
+
+    def changeEvent(self, event: QEvent) -> None:
+        # The transcript's links took the palette's link colour when its HTML was parsed: a new
+        # theme needs it parsed again (dark blue on dark otherwise), without the exchange shown below it.
+        if event.type() == QEvent.Type.PaletteChange and self.conversation is not None and not self._closed:
+            self._render_transcript(self._transcript_count)
+        super().changeEvent(event)
 
     def _open_link(self, url: QUrl) -> None:
         citation = self._links.get(url.toString())

@@ -27,6 +27,7 @@ def apply(theme: str) -> None:
     app.setStyle("Fusion")
     if theme == "system":
         app.setPalette(_system_palette)
+        _restyle(app)
         return
     palette = QPalette()
     for role, color in (_DARK if theme == "dark" else _LIGHT).items():
@@ -34,6 +35,15 @@ def apply(theme: str) -> None:
     palette.setColor(QPalette.ColorGroup.Disabled, _R.Text, QColor("#7a7a80"))
     palette.setColor(QPalette.ColorGroup.Disabled, _R.ButtonText, QColor("#7a7a80"))
     app.setPalette(palette)
+    _restyle(app)
+
+
+def _restyle(app: QApplication) -> None:
+    # A widget with a style sheet of its own (a citation chip, a badge) keeps the palette it was
+    # polished with: dark text on a dark button after switching to dark. Setting its sheet again re-polishes it.
+    for widget in app.allWidgets():
+        if widget.styleSheet():
+            widget.setStyleSheet(widget.styleSheet())
 
 
 def is_dark() -> bool:
