@@ -43,7 +43,7 @@ def test_screenshots_of_every_view_in_light_and_dark(qtbot, services, tmp_path):
     with qtbot.waitSignal(chat.answered, timeout=120_000):
         qtbot.keyClick(chat.question, Qt.Key.Key_Return)
     qtbot.waitUntil(chat.ask_button.isEnabled, timeout=10_000)
-    chat.question.setText("Which day must employees be in the office?")
+    chat.question.setText("What is the office Wi-Fi password?")  # no document says: an honest refusal
     with qtbot.waitSignal(chat.answered, timeout=120_000):
         qtbot.keyClick(chat.question, Qt.Key.Key_Return)
     tasks = window.tasks
