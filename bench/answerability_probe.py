@@ -104,14 +104,21 @@ class HiddenStates:
         return states[-len(tokens[1]) :].mean(axis=0)
 
 
-def features(cases: list[dict], embedder, hidden: HiddenStates) -> dict[str, np.ndarray]:
+def lexical_signals(embedder, case: dict) -> tuple[str, list[float]]:
+    """The best pair, and the lexical baseline's signals: its similarity to the question, and the
+    question's term coverage of the pair and of the paragraph."""
     from app.core.retrieval import terms
 
+    pair, similarity = best_pair(embedder, case)
+    asked = terms(case["question"])
+    return pair, [similarity, len(asked & terms(pair)) / max(1, len(asked)), len(asked & terms(case["context"])) / max(1, len(asked))]
+
+
+def features(cases: list[dict], embedder, hidden: HiddenStates) -> dict[str, np.ndarray]:
     lexical, probe, control = [], [], []
     for case in cases:
-        pair, similarity = best_pair(embedder, case)
-        asked = terms(case["question"])
-        lexical.append([similarity, len(asked & terms(pair)) / max(1, len(asked)), len(asked & terms(case["context"])) / max(1, len(asked))])
+        pair, signals = lexical_signals(embedder, case)
+        lexical.append(signals)
         probe.append(hidden.question_mean(pair, case["question"]))
         control.append(hidden.question_mean("", case["question"]))
     return {"lexical": np.array(lexical), "probe": np.array(probe), "control": np.array(control),

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from answerability_probe import _model, arguments, best_pair, question_sets  # noqa: E402
+from answerability_probe import _model, arguments, lexical_signals, question_sets  # noqa: E402
 
 PROMPTS = {  # (with evidence, without)
     "chat": (lambda evidence: f"<|im_start|>user\nPassage: {evidence}\nWrite a question that this passage answers.<|im_end|>\n"
@@ -62,12 +62,8 @@ class QueryLikelihood:
 
 
 def row(embedder, likelihood: QueryLikelihood, case: dict) -> dict[str, float]:
-    from app.core.retrieval import terms
-
-    pair, similarity = best_pair(embedder, case)
-    asked = terms(case["question"])
-    out = {"similarity": similarity, "coverage": len(asked & terms(pair)) / max(1, len(asked)),
-           "paragraph_coverage": len(asked & terms(case["context"])) / max(1, len(asked))}
+    pair, signals = lexical_signals(embedder, case)
+    out = dict(zip(LEXICAL, signals))
     for style, (with_evidence, without) in PROMPTS.items():
         alone = likelihood.token_logprobs(without, case["question"])
         for unit, evidence in (("pair", pair), ("paragraph", case["context"])):
