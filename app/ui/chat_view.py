@@ -46,14 +46,17 @@ def confidence_badge(label: QLabel, confidence: float) -> None:
     label.show()
 
 
+LOCAL_BADGE = "#546e7a"  # blue-grey: white text on it reads on either theme, and it stands off a dark window
+
+
 def route_badge(label: QLabel, result) -> None:
     escalation = result.escalation or {}
     if result.route == "cloud":
         text, color = f"Sent to the cloud, redacted · ledger #{escalation.get('ledger_id')}", "#6a1b9a"
     elif escalation.get("status") in ("declined", "failed"):
-        text, color = f"On this computer (cloud {escalation['status']})", "#37474f"
+        text, color = f"On this computer (cloud {escalation['status']})", LOCAL_BADGE
     else:
-        text, color = "On this computer", "#37474f"
+        text, color = "On this computer", LOCAL_BADGE
     label.setText(text)
     label.setToolTip(escalation.get("detail") or "Nothing left this computer for this answer")
     label.setStyleSheet(f"QLabel {{ background: {color}; color: white; border-radius: 8px; padding: 2px 8px; }}")

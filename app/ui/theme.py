@@ -4,7 +4,7 @@ every desktop and a dark theme works where the platform offers none."""
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
 
 THEMES = ("system", "light", "dark")
 _R = QPalette.ColorRole
@@ -17,6 +17,25 @@ _LIGHT = {_R.Window: "#f4f4f5", _R.WindowText: "#1d1d1f", _R.Base: "#ffffff", _R
           _R.ButtonText: "#1d1d1f", _R.BrightText: "#c62828", _R.Highlight: "#2f6fdb", _R.HighlightedText: "#ffffff",
           _R.Link: "#1a56c4", _R.PlaceholderText: "#7a7a80", _R.Mid: "#c8c8cc", _R.Midlight: "#dcdce0", _R.Dark: "#a0a0a6"}
 _system_palette: QPalette | None = None
+_BOXES = (QStyle.PrimitiveElement.PE_IndicatorCheckBox, QStyle.PrimitiveElement.PE_IndicatorRadioButton)
+_BOX_FRAME = "#8a8d96"  # a dark theme's check box and radio button frame
+
+
+class _Style(QProxyStyle):
+    """Fusion, with check boxes and radio buttons that stay visible on a dark theme: Fusion frames
+    them in the window colour darkened, which there is the list's own background (#1f2023 on
+    #1f2023), so an unticked box vanished. They are framed in a light grey instead."""
+
+    def __init__(self) -> None:
+        super().__init__("Fusion")
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:
+        if element in _BOXES and option.palette.color(_R.Window).lightness() < 128:
+            option = type(option)(option)
+            palette = QPalette(option.palette)
+            palette.setColor(_R.Window, QColor(_BOX_FRAME).lighter(140))  # Fusion darkens it by 140 for the frame
+            option.palette = palette
+        super().drawPrimitive(element, option, painter, widget)
 
 
 def apply(theme: str) -> None:
@@ -24,7 +43,8 @@ def apply(theme: str) -> None:
     app = QApplication.instance()
     if _system_palette is None:
         _system_palette = QPalette(app.palette())
-    app.setStyle("Fusion")
+    if not isinstance(app.style(), _Style):
+        app.setStyle(_Style())
     if theme == "system":
         app.setPalette(_system_palette)
         _restyle(app)
