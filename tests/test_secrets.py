@@ -3,6 +3,7 @@ scripts/test-session.sh starts; with an insecure backend every call must refuse,
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -89,6 +90,15 @@ def test_the_session_keyring_is_the_real_secret_service():
     assert secure and backend == "keyring.backends.SecretService.Keyring", (
         f"got {backend}: run these tests under scripts/test-session.sh"
     )
+
+
+@pytest.mark.parametrize("name", ["keyring.backends.SecretService.Keyring", "keyring.backends.kwallet.DBusKeyring",
+                                  "keyring.backends.macOS.Keyring", "keyring.backends.Windows.WinVaultKeyring"])
+def test_each_secure_backend_has_the_name_people_know_it_by(name):
+    module, cls = name.rsplit(".", 1)
+    assert getattr(importlib.import_module(module), cls)  # the class the name stands for still exists in keyring
+    assert hsecrets.known_as(name) != name and "keyring.backends" not in hsecrets.known_as(name)
+    assert hsecrets.known_as("keyrings.cryptfile.cryptfile.CryptFileKeyring") == "keyrings.cryptfile.cryptfile.CryptFileKeyring"
 
 
 def test_set_get_forget_round_trip(provider, key):

@@ -63,7 +63,8 @@ def test_the_key_is_set_tested_and_forgotten_in_the_keyring(qtbot, window, stub_
     key = f"sk-{uuid.uuid4().hex}"
     view.key.setText(key)
     view.set_key_button.click()
-    assert view.key.text() == "" and "a key is stored" in view.key_status.text()
+    assert view.key.text() == "" and view.key_status.text().startswith("A key is stored for 127.0.0.1:")
+    assert " in the Secret Service keyring (GNOME Keyring or KWallet)" in view.key_status.text()
     assert key not in view.key_status.text()
     worker = view.test_key()
     with qtbot.waitSignal(worker.finished, timeout=60_000):
@@ -74,7 +75,7 @@ def test_the_key_is_set_tested_and_forgotten_in_the_keyring(qtbot, window, stub_
     [row] = Ledger().rows()
     assert row.task == "key test" and row.outcome == "sent" and key not in row.payload
     view.forget_key_button.click()
-    assert "no key stored" in view.key_status.text()
+    assert view.key_status.text().startswith("No key is stored for 127.0.0.1:")
 
 
 def test_without_a_secure_keyring_the_view_says_so(window):

@@ -12,6 +12,11 @@ SERVICE = "hearth"
 SERVE_SERVICE = "hearth-serve"  # the local API's token: its own service, so no provider's account can collide
 _NOTHING_STORED = ("keyring.backends.fail", "keyring.backends.null")
 _PLAIN_TEXT = ("keyrings.alt",)
+# What a person knows each secure backend as; the class name stays in the CLI and the logs.
+_KNOWN_AS = {"keyring.backends.SecretService.Keyring": "the Secret Service keyring (GNOME Keyring or KWallet)",
+             "keyring.backends.kwallet.DBusKeyring": "KWallet",
+             "keyring.backends.macOS.Keyring": "the macOS Keychain",
+             "keyring.backends.Windows.WinVaultKeyring": "Windows Credential Manager"}
 
 
 class KeyringUnavailable(HearthError):
@@ -32,6 +37,11 @@ class InvalidProvider(HearthError, ValueError):
 
 def _name(backend) -> str:
     return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def known_as(backend_name: str) -> str:
+    """The name a person knows a keyring backend by ("the macOS Keychain"), else its class name."""
+    return _KNOWN_AS.get(backend_name, backend_name)
 
 
 def _refusal(backend) -> str | None:

@@ -314,12 +314,12 @@ class PrivacyView(QWidget):
                 b.setEnabled(False)
             return
         if not base:
-            self.key_status.setText(f"Keys are kept in {backend}. Set the base URL first.")
+            self.key_status.setText(f"Keys are kept in {secrets.known_as(backend)}. Set the base URL first.")
             return
         status = secrets.key_status(base)
-        stored = "a key is stored" if status["stored"] else "no key stored"
-        needed = "" if secrets.key_needed(base) else " (a server on this computer may need none)"
-        self.key_status.setText(f"{backend}: {stored} for {secrets.provider_account(base)}{needed}.")
+        stored = "A key is stored" if status["stored"] else "No key is stored"
+        needed = "" if secrets.key_needed(base) else "; a server on this computer may need none"
+        self.key_status.setText(f"{stored} for {secrets.provider_account(base)} in {secrets.known_as(backend)}{needed}.")
 
     def set_key(self) -> None:
         try:
