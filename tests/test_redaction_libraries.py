@@ -336,6 +336,72 @@ def test_addresses_with_a_dotted_port_side_by_side(text, values):
     assert [v for k, v in found(text) if k == "IP"] == values
 
 
+@pytest.mark.parametrize("text, values", [
+    # tcpdump without -n names a known port: the address is redacted, not the name
+    ("12:01:33.52 IP 10.0.0.1.ssh > 10.0.0.2.51234: Flags [P.], seq 1:37", ["10.0.0.1", "10.0.0.2"]),
+    ("IP 10.0.0.5.http > 192.168.1.9.40122: Flags [S.]", ["10.0.0.5", "192.168.1.9"]),
+    ("IP6 fe80::1.dhcpv6-client > ff02::1:2.dhcpv6-server: dhcp6 solicit", ["fe80::1", "ff02::1:2"]),
+    ("IP6 fe80::c0a8:1.mdns > ff02::fb.mdns: 0 PTR (QM)?", ["fe80::c0a8:1", "ff02::fb"]),
+])
+def test_addresses_with_a_dotted_service_name_beside_tcpdumps_arrow(text, values):
+    assert [v for k, v in found(text) if k == "IP"] == values
+
+
+@pytest.mark.parametrize("text, values", [
+    ("fe80::1.dhcpv6-client ff02::1:2.dhcpv6-server", []),  # a name counts beside the arrow only
+    ("Dead::Beef.ssh > Cafe::Babe.http:", []),  # and an IPv6 end must pass as one alone would
+    ("ls 10.0.0.1.ssh", ["10.0.0.1"]),  # a dotted quad alone before a name was an address already
+])
+def test_a_dotted_service_name_without_the_arrow_pair_changes_nothing(text, values):
+    assert [v for k, v in found(text) if k == "IP"] == values
+
+
+@pytest.mark.parametrize("text, value", [
+    # the nibbles of an ip6.arpa name are an address reversed: 4321:0:1:2:3:4:567:89ab
+    ("PTR? b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0.0.0.1.2.3.4.ip6.arpa. (90)",
+     "b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0.0.0.1.2.3.4"),
+    ("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.B.D.0.1.0.0.2.IP6.ARPA. IN PTR host.",
+     "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.B.D.0.1.0.0.2"),
+    # an in-addr.arpa name's four numbers were one span already; kept so
+    ("host 91.2.10.170.in-addr.arpa not found", "91.2.10.170"),
+    ("1.0.0.127.in-addr.arpa. 86400 IN PTR localhost.", "1.0.0.127"),
+])
+def test_the_reversed_address_of_a_reverse_dns_name(text, value):
+    assert found(text) == [("IP", value)]
+
+
+@pytest.mark.parametrize("text", [
+    "delegate the in-addr.arpa and ip6.arpa zones",
+    "zone 2.0.192.in-addr.arpa and 8.b.d.0.1.0.0.2.ip6.arpa",  # a network's zone, no address
+    "x.b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0.0.0.1.2.3.4.ip6.arpa",  # 33 labels
+])
+def test_reverse_dns_zones_and_prose_stay(text):
+    assert not [s for s in find(text) if s.kind == "IP"]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("IP192.168.1.100 is down", "192.168.1.100"),
+    ("服务器IP10.0.0.5无法连接", "10.0.0.5"),
+    ("ipv6fe80::1", "fe80::1"),
+    ("IPv4192.168.0.1", "192.168.0.1"),  # the 4 is the word's
+    ("IPv62001:db8::7 unreachable", "2001:db8::7"),
+    ("inet10.1.2.3 netmask 0xff000000", "10.1.2.3"),
+    ("inet6fe80::1%lo0", "fe80::1%lo0"),
+    ("addr172.16.0.9", "172.16.0.9"),
+])
+def test_an_address_glued_to_a_word_that_names_it(text, value):
+    assert ("IP", value) in found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "jdk1.8.0.181", "python3.11.2.1", "v1.2.3.4.tar.gz", "zip1.2.3.4", "pip3.11.2.1",
+    "myip10.0.0.1",  # an address word inside a longer word lifts nothing
+    "ipv61.2.3.4.5",  # nor does it make five dotted numbers an address
+])
+def test_a_dotted_quad_glued_to_any_other_word_stays(text):
+    assert not [s for s in find(text) if s.kind == "IP"]
+
+
 def test_defanged_addresses_of_threat_reports_are_addresses():
     text = "C2 at 192[.]168[.]0[.]1, 10(.)0(.)0(.)5 and 8[dot]8[DOT]8[dot]8; beacon 203.0.113[.]7."
     assert [v for k, v in found(text) if k == "IP"] == ["192[.]168[.]0[.]1", "10(.)0(.)0(.)5", "8[dot]8[DOT]8[dot]8", "203.0.113[.]7"]
