@@ -51,6 +51,9 @@ How tests/data/redaction.jsonl is labelled (a value is the exact substring to re
   request ids in lower-case hex, model names and identifiers are not secrets. Masked values
   ("sk-REDACTED", "********") are not either.
 - CARD and IBAN: only checksum-valid numbers; masked cards ("************1111") are not cards.
+- ID: national identity, social security, tax, passport and driver's licence numbers: one in a
+  format only that ID has, with valid check digits ("536-90-4399", "54362315-K"), or any number
+  right after a word naming one ("passport no. 533380006"); meeting, order and build numbers are not.
 - PHONE: the number as written, with its +country code, (area) code and extension; order,
   customer, invoice, account numbers, ISBNs, IMEIs and meeting ids are not phones.
 - DOB: a full date (day, month, year) given as a birth date; hire dates, "born in 1985" and

@@ -6,10 +6,10 @@ request: a value gets the same placeholder in every text of it (question and evi
 network, so the same text always gives the same result and the user can consent to a preview.
 
 The detectors live beside this module, each on the best-kept library for its kind: `phonenumbers`
-(phones), `python-stdnum` (IBANs, cards), `detect-secrets` (keys and tokens), `ipaddress` and the
-Public Suffix List (addresses, domains); dates of birth, postcodes and listed names are ours. They
-are tuned for recall first, then precision: a false alarm costs a placeholder the cloud model
-sees, a miss leaks.
+(phones), `python-stdnum` (IBANs, cards, national ID and tax numbers), `detect-secrets` (keys and
+tokens), `ipaddress` and the Public Suffix List (addresses, domains); dates of birth, postcodes and
+listed names are ours. They are tuned for recall first, then precision: a false alarm costs a
+placeholder the cloud model sees, a miss leaks.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from app.core.privacy.spans import Span, pattern_spans
 __all__ = ["KINDS", "Redaction", "Redactor", "Span", "find", "load_names", "preview_diff", "restore"]
 
 # Most specific first: on two spans of the same length the earlier kind wins.
-KINDS = ("SECRET", "IBAN", "CARD", "EMAIL", "URL", "IP", "DOB", "PHONE", "POSTCODE", "NAME")
+KINDS = ("SECRET", "IBAN", "CARD", "ID", "EMAIL", "URL", "IP", "DOB", "PHONE", "POSTCODE", "NAME")
 _RANK = {kind: i for i, kind in enumerate(KINDS)}
 
 
@@ -70,11 +70,12 @@ def _builtin() -> tuple[Detector, ...]:
     about to leave), so that start-up does not pay for them."""
     from app.core.privacy.credentials import secrets
     from app.core.privacy.identifiers import cards, ibans
+    from app.core.privacy.national_ids import national_ids
     from app.core.privacy.network import emails, ips, urls
     from app.core.privacy.personal import births, postcodes
     from app.core.privacy.phones import phones
 
-    return (secrets, ibans, cards, emails, urls, ips, births, phones, postcodes)
+    return (secrets, ibans, cards, national_ids, emails, urls, ips, births, phones, postcodes)
 
 
 def _resolve(spans: Iterable[Span], taken: list[tuple[int, int]]) -> list[Span]:
@@ -90,7 +91,7 @@ def _resolve(spans: Iterable[Span], taken: list[tuple[int, int]]) -> list[Span]:
 def _key(span: Span) -> tuple[str, str]:
     """Spellings of one value share a placeholder: separators in numbers, case outside secrets and URLs."""
     value = span.value
-    if span.kind in ("PHONE", "IBAN", "CARD"):
+    if span.kind in ("PHONE", "IBAN", "CARD", "ID"):
         value = re.sub(r"[\s().-]", "", value)
     return span.kind, value if span.kind in ("SECRET", "URL") else value.casefold()
 
