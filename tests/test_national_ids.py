@@ -28,6 +28,10 @@ def ids(text: str) -> list[str]:
     ("持有人 11010519491231002X 已登记", "11010519491231002X"),  # Chinese resident ID
     ("assuré 2 95 10 99 126 111 93, caisse de Paris", "2 95 10 99 126 111 93"),  # French NIR
     ("solicitante BOXW310820HNERXN09", "BOXW310820HNERXN09"),  # Mexican CURP
+    ("vatandaş 10000000146 kayıtlı", "10000000146"),  # Turkish T.C. kimlik no (two check digits)
+    ("applicant 7503305044089 approved", "7503305044089"),  # South African ID (birth date and Luhn)
+    ("uid 2341-2341-2346 on the form", "2341-2341-2346"),  # Aadhaar, dashed
+    ("licence MORGA753116SM9IJ on file", "MORGA753116SM9IJ"),  # UK driving licence, by the DVLA's layout
 ])
 def test_a_number_in_a_format_only_that_id_has_needs_no_word(text, value):
     assert ids(text) == [value]
@@ -38,6 +42,8 @@ def test_a_number_in_a_format_only_that_id_has_needs_no_word(text, value):
     "uid 4065 7365 9421 on the form",  # Aadhaar's check digit is wrong
     "key 110105194912310020 in the table",  # the resident ID's check character is wrong
     "range 000-12-3456 and 666-12-3456",  # no SSN has area 000 or 666
+    "seed 10000000147 for the run",  # eleven digits, the kimlik's check digits wrong
+    "code MORGA753116SM9I",  # a driving licence's layout one character short
 ])
 def test_the_same_format_with_wrong_check_digits_stays(text):
     assert ids(text) == []
@@ -51,6 +57,10 @@ def test_the_same_format_with_wrong_check_digits_stays(text):
     ("tax ID #98-7654321 for the invoice", "98-7654321"),
     ("PESEL 44051401458 w aktach", "44051401458"),
     ("주민등록번호 900101-1234567", "900101-1234567"),
+    ("Refugee ID number 0001015002288 is on file.", "0001015002288"),
+    ("Mi pasaporte es AAA123456", "AAA123456"),
+    ("IdNr. 98765432106 liegt vor.", "98765432106"),
+    ("여권번호는 M78912345입니다", "M78912345"),
 ])
 def test_any_number_right_after_a_word_that_names_an_id(text, value):
     assert ids(text) == [value]
@@ -63,6 +73,7 @@ def test_any_number_right_after_a_word_that_names_an_id(text, value):
     "doi 10.1137/10081232X in the references",  # a DOI's tail
     "Order 2024-117-3345 shipped; build 20240301-1522 passed",
     "meeting ID 845 2231 9087",  # "ID" alone names no person's number
+    "CNRI LICENSE AGREEMENT FOR PYTHON 1.6.1",  # nor does "licence" alone
 ])
 def test_numbers_that_name_no_person_stay(text):
     assert ids(text) == []

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from app.core.privacy.spans import Span
+from app.core.privacy.spans import CJK, JOINED, Span
 
 if TYPE_CHECKING:
     from publicsuffixlist import PublicSuffixList
@@ -100,22 +100,20 @@ _PREFIX = r"(?:/(?P<prefix>\d{1,3})(?!\d|\.\d))?"
 # An underscore may join an address to a word ("ip_10.0.0.1", "10.0.0.1_db"); a letter, digit or dot may not,
 # though an ellipsis may stand before one ("Connecting...10.0.0.1", a range's "10.0.0.1..10.0.0.9").
 _NO_DOT_BEFORE = r"(?<!(?<!\.)\.)"
-# Chinese, Japanese and Korean run words together, so a letter of theirs may touch an address
-# ("IP地址192.168.1.100", "10.0.0.5에서"): only another letter or digit makes it part of a longer word.
-_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"  # kana, ideographs, Hangul
-_JOINED = rf"[^\W_{_CJK}]"
+# Only a letter or digit of a script that writes words apart makes an address part of a longer word
+# ("IP地址192.168.1.100", "10.0.0.5에서" are addresses).
 # A word that names an address may touch it, as mixed-language writing runs them together
 # ("IP192.168.1.100", "服务器IP10.0.0.5", "inet6fe80::1"); after any other word a dotted quad is a
 # version ("jdk1.8.0.181", "python3.11.2.1"). The digit ending "IPv4" and "IPv6" is the word's:
 # "IPv4192.168.0.1" is 192.168.0.1 ("IPv" names nothing, and no octet is 4192). A 4 or 6 and a colon
 # after one close a label (SPF's "ip6:2001:db8::/32", "inet6:fe80::1"): "6:2001:db8::" is no address there.
-_ADDRESS_WORD = ("(?<=[pPrRtT46])(?:" + "|".join(rf"(?<=(?<!{_JOINED})(?i:{w}))" for w in ("ip", "ipv4", "ipv6", "addr", "inet", "inet6"))
+_ADDRESS_WORD = ("(?<=[pPrRtT46])(?:" + "|".join(rf"(?<=(?<!{JOINED})(?i:{w}))" for w in ("ip", "ipv4", "ipv6", "addr", "inet", "inet6"))
                  + ")(?![46]:)")
 # The patterns look ahead for an address's start, and behind for a word's last letter, before those
 # look-behinds: tried after every letter of a text, they would make the scan three times slower.
-_NOT_JOINED = rf"(?:(?<!{_JOINED})|{_ADDRESS_WORD})"
+_NOT_JOINED = rf"(?:(?<!{JOINED})|{_ADDRESS_WORD})"
 _IPV4 = re.compile(
-    rf"(?=\d){_NOT_JOINED}{_NO_DOT_BEFORE}(?P<ip>{_OCTET}(?:\.{_OCTET}){{3}})(?!{_JOINED}|\.\d)"
+    rf"(?=\d){_NOT_JOINED}{_NO_DOT_BEFORE}(?P<ip>{_OCTET}(?:\.{_OCTET}){{3}})(?!{JOINED}|\.\d)"
     rf"(?:/(?P<prefix>\d{{1,3}}(?!\d|\.\d)|{_OCTET}(?:\.{_OCTET}){{3}}(?!\w|\.\d)))?"
 )
 # A dotted quad right after a version word is a version ("version 1.2.3.4", "版本1.2.3.4"), not an address.
@@ -128,7 +126,7 @@ VERSION_WORD = re.compile(r"(?:\b(?:version|ver|release|build|firmware|v)|版本
 # ::ffff:192.0.2.3: Invalid username", ejabberd).
 _IPV6 = re.compile(
     r"(?=[0-9A-Fa-f]{0,4}:)" + _NOT_JOINED + _NO_DOT_BEFORE + r"(?<!::)(?!:(?!:))(?P<ip>(?:[0-9A-Fa-f]{0,4}:){2,8}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.-]*[\w-])?)"
-    rf"(?::[1-9]\d{{1,4}}(?![\w:.%/]))?(?!{_JOINED}|:(?!\s|$)|%[\w.-]|\.\w){_PREFIX}"
+    rf"(?::[1-9]\d{{1,4}}(?![\w:.%/]))?(?!{JOINED}|:(?!\s|$)|%[\w.-]|\.\w){_PREFIX}"
 )
 # Threat reports defang an address so that nobody clicks it ("192[.]168[.]0[.]1", "10(.)0(.)0(.)5",
 # "8[dot]8[dot]8[dot]8"); it still names the host.
@@ -207,7 +205,7 @@ def ips(text: str) -> Iterator[Span]:
 # Right after a label's colon ("addr:fe80::1", "host:2001:db8::1", "IPv6:2001:db8::1", "地址:fe80::1"): a
 # word of letters, one of them past "f" or Chinese, Japanese, Korean so that it cannot be an address group
 # itself, and at most one closing digit ("text2001:" is no label), maybe flagged (macOS configd's "v6(en0+:2607:f140::1)").
-_LABEL_BEFORE = re.compile(rf"(?<![\w-])[A-Za-z_{_CJK}-]*[G-Zg-z_{_CJK}-][A-Za-z_{_CJK}-]*\d?[+!*]?:$")
+_LABEL_BEFORE = re.compile(rf"(?<![\w-])[A-Za-z_{CJK}-]*[G-Zg-z_{CJK}-][A-Za-z_{CJK}-]*\d?[+!*]?:$")
 
 # The unspecified address "::" alone, only as a value ("src=::"), after a word that introduces an
 # address ("binds to :: and", "addr: ::,"), closing a line or sentence ("listen on ::"), or before a

@@ -10,6 +10,12 @@ from dataclasses import dataclass
 from app.core.tasks import detectors
 
 
+# Chinese, Japanese and Korean run words together, so a letter of theirs may touch a value
+# ("IP地址192.168.1.100", "M78912345입니다"): a letter or digit of any other script makes it part of a word.
+CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"  # kana, ideographs, Hangul
+JOINED = rf"[^\W_{CJK}]"
+
+
 @dataclass(frozen=True)
 class Span:
     kind: str
