@@ -108,9 +108,13 @@ def test_the_ledger_shows_each_request_its_payload_and_the_chart(qtbot, window, 
     assert json.loads(view.payload.toPlainText()) == payload
     today = view.chart.days[-1]
     assert (today.local, today.cloud) == (1, 1) and len(view.chart.days) == 14
-    assert "1 requests answered on this computer" in view.savings.text() and "$0.0020 more" in view.savings.text()
+    assert "1 request answered on this computer" in view.savings.text() and "$0.0020 more" in view.savings.text()
     image = view.chart.grab().toImage()
-    assert image.pixelColor(image.width() - 20, image.height() - 30) is not None
+    colours = {image.pixelColor(x, y).name() for x in range(image.width() * 9 // 10, image.width()) for y in range(image.height())}
+    assert {view.chart.LOCAL.name(), view.chart.CLOUD.name()} <= colours  # today's two bars, drawn at the right end
+    services.settings = services.settings.model_copy(update={"cloud": services.settings.cloud.model_copy(update={"price_per_1k": 0.0})})
+    view.refresh()
+    assert "Set a price per 1k tokens" in view.savings.text() and "more" not in view.savings.text()
 
 
 def test_settings_import_verify_and_reload_the_model_in_the_background(qtbot, window, services, copy_model, monkeypatch):

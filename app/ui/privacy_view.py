@@ -75,6 +75,10 @@ class LedgerModel(QAbstractTableModel):
                 f"{e.tokens_in} + {e.tokens_out}", f"${e.cost_estimate:.4f}", e.outcome)[index.column()]
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 class ActivityChart(QWidget):
     """Requests per day, local against cloud, as paired bars."""
 
@@ -372,10 +376,11 @@ class PrivacyView(QWidget):
         price = self.services.settings.cloud.price_per_1k
         local = sum(d.local for d in days)
         saved = self.activity.saved(price)
-        self.savings.setText(
-            f"{local} requests answered on this computer in the last 14 days, {summary['outcomes'].get('sent', 0)} sent to the cloud "
-            f"in all (${summary['cost_estimate']:.4f}). Sending everything to the cloud would have cost about ${saved:.4f} more"
-            + ("" if price else " (set a price per 1k tokens to see it)") + ".")
+        sent = summary["outcomes"].get("sent", 0)
+        cost = (f"Sending those to the cloud too would have cost about ${saved:.4f} more." if price
+                else "Set a price per 1k tokens to see what sending those to the cloud would have cost.")
+        self.savings.setText(f"{_count(local, 'request')} answered on this computer in the last 14 days, {sent} sent to the cloud "
+                             f"in all (${summary['cost_estimate']:.4f}). {cost}")
 
     def _show_payload(self, current: QModelIndex, _previous=None) -> None:
         if not current.isValid():
