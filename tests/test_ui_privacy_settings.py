@@ -78,6 +78,20 @@ def test_the_key_is_set_tested_and_forgotten_in_the_keyring(qtbot, window, stub_
     assert view.key_status.text().startswith("No key is stored for 127.0.0.1:")
 
 
+def test_the_key_buttons_wait_for_a_provider_and_a_key(qtbot, window):
+    view = window.privacy
+    buttons = (view.set_key_button, view.test_key_button, view.forget_key_button)
+    view.base_url.clear()
+    view.refresh_key_status()
+    assert [b.isEnabled() for b in buttons] == [False, False, False] and "Set the base URL first" in view.key_status.text()
+    qtbot.keyClicks(view.base_url, "http://127.0.0.1:9/v1")
+    assert [b.isEnabled() for b in buttons] == [False, True, True]  # nothing typed to store yet
+    qtbot.keyClicks(view.key, "sk-test")
+    assert [b.isEnabled() for b in buttons] == [True, True, True]
+    view.base_url.editingFinished.emit()
+    assert view.key_status.text().startswith("No key is stored for 127.0.0.1:9")
+
+
 def test_without_a_secure_keyring_the_view_says_so(window):
     previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
@@ -86,7 +100,8 @@ def test_without_a_secure_keyring_the_view_says_so(window):
         view.base_url.setText("https://api.example.com/v1")
         view.refresh_key_status()
         assert view.key_status.text().startswith("No secure keyring on this computer")
-        assert not view.set_key_button.isEnabled()
+        assert not view.set_key_button.isEnabled() and not view.forget_key_button.isEnabled()
+        assert view.test_key_button.isEnabled()  # a server on this computer may need no key
     finally:
         keyring.set_keyring(previous)
 

@@ -207,6 +207,10 @@ class PrivacyView(QWidget):
         self.forget_key_button = button("Forget key", "Remove the key from the keyring", self.forget_key, "Forget the API key")
         for b in (self.set_key_button, self.test_key_button, self.forget_key_button):
             keys.addWidget(b)
+        self._keyring_secure = True
+        self.base_url.textChanged.connect(self._enable_key_buttons)
+        self.key.textChanged.connect(self._enable_key_buttons)
+        self.base_url.editingFinished.connect(self.refresh_key_status)  # not per keystroke: each asks the keyring over D-Bus
         form.addRow("", keys)
         self.key_status = QLabel("")
         self.key_status.setWordWrap(True)
@@ -311,11 +315,11 @@ class PrivacyView(QWidget):
     def refresh_key_status(self) -> None:
         base = self.base_url.text().strip()
         secure, backend = secrets.keyring_status()
+        self._keyring_secure = secure
+        self._enable_key_buttons()
         if not secure:
             self.key_status.setText(f"No secure keyring on this computer ({backend}): a key cannot be stored, so nothing "
                                     "can be sent to a provider that needs one.")
-            for b in (self.set_key_button, self.forget_key_button):
-                b.setEnabled(False)
             return
         if not base:
             self.key_status.setText(f"Keys are kept in {secrets.known_as(backend)}. Set the base URL first.")
@@ -324,6 +328,14 @@ class PrivacyView(QWidget):
         stored = "A key is stored" if status["stored"] else "No key is stored"
         needed = "" if secrets.key_needed(base) else "; a server on this computer may need none"
         self.key_status.setText(f"{stored} for {secrets.provider_account(base)} in {secrets.known_as(backend)}{needed}.")
+
+    def _enable_key_buttons(self, *_args) -> None:
+        """A key needs a provider to belong to, and something to store; a test needs only the provider
+        (a server on this computer may want no key)."""
+        base = bool(self.base_url.text().strip())
+        self.set_key_button.setEnabled(base and self._keyring_secure and bool(self.key.text()))
+        self.forget_key_button.setEnabled(base and self._keyring_secure)
+        self.test_key_button.setEnabled(base)
 
     def set_key(self) -> None:
         try:
