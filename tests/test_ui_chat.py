@@ -72,6 +72,17 @@ def test_every_pdf_citation_of_the_eval_set_opens_highlighted_on_its_page(qtbot,
     assert total > 0 and checked == total
 
 
+def test_a_refusal_shows_what_it_searched_not_sources(qtbot, window):
+    chat = window.chat
+    answered = ask_through_widgets(qtbot, chat, "How many paid vacation days do full-time staff get?")
+    assert not answered.abstained and chat.sources_label.text() == "Sources:" and chat.sources_label.isVisible()
+    refused = ask_through_widgets(qtbot, chat, "What is the office Wi-Fi password?")
+    assert refused.abstained and chat.chips
+    assert chat.sources_label.text() == "Searched:" and "none of them answers" in chat.sources_label.toolTip()
+    assert chat.sources_label.isVisible()
+    assert chat.chip_row.indexOf(chat.sources_label) < chat.chip_row.indexOf(chat.chips[0])
+
+
 def test_a_text_citation_marks_the_cited_lines_and_scrolls_to_them(qtbot, window):
     chat, viewer = window.chat, window.chat.viewer
     result = ask_through_widgets(qtbot, chat, "How much is the monthly rent for the apartment?")

@@ -147,6 +147,9 @@ class ChatView(QWidget):
         badges.addStretch(1)
         box.addLayout(badges)
         self.chip_row = QHBoxLayout()
+        self.sources_label = QLabel("")  # what the chips are: an answer's sources, or what a refusal searched
+        self.sources_label.hide()
+        self.chip_row.addWidget(self.sources_label)
         self.chip_row.addStretch(1)
         chip_holder = QWidget()
         chip_holder.setLayout(self.chip_row)
@@ -299,6 +302,7 @@ class ChatView(QWidget):
             self.chip_row.removeWidget(chip)
             chip.deleteLater()
         self.chips = []
+        self.sources_label.hide()
 
     def ask(self) -> GeneratorWorker | None:
         question = self.question.text().strip()
@@ -367,13 +371,17 @@ class ChatView(QWidget):
             self.answer.setPlainText(result.text)  # the local draft streamed first; the cloud's answer replaces it
         confidence_badge(self.confidence, result.confidence)
         route_badge(self.route, result)
+        self.sources_label.setText("Searched:" if result.abstained else "Sources:")
+        self.sources_label.setToolTip("The passages looked at: none of them answers the question" if result.abstained
+                                      else "Where the answer comes from: click one to open it there")
+        self.sources_label.setVisible(bool(result.citations))
         for n, c in enumerate(result.citations, start=1):
             chip = QPushButton(citation_label(n, c))
             chip.setToolTip(f"\u201c{c.quote}\u201d\n{c.path}\nsimilarity {c.score:.2f} · click to open at this place")
             chip.setAccessibleName(f"Open source {n}: {c.file}, {where(c)}")
             chip.setStyleSheet("QPushButton { border-radius: 10px; padding: 3px 10px; }")
             chip.clicked.connect(lambda _checked=False, c=c: self.open_citation(c))
-            self.chip_row.insertWidget(len(self.chips), chip)
+            self.chip_row.insertWidget(len(self.chips) + 1, chip)  # after the label
             self.chips.append(chip)
         self.store.add_answer(self.conversation, result)
         self.activity.record(result)
