@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from app.core.privacy.national_ids import national_ids
-from app.core.privacy.redaction import Redactor, find
+from app.core.privacy.redaction import Redactor, find, restore
 
 
 def ids(text: str) -> list[str]:
@@ -89,3 +89,10 @@ def test_spellings_of_one_number_share_a_placeholder():
     r = Redactor().redact(["SSN 212-38-4417 on file", "call about SSN 212 38 4417"])
     assert r.texts == ["SSN [ID_1] on file", "call about SSN [ID_1]"]
     assert r.counts == {"ID": 1}
+
+
+def test_a_reply_naming_the_placeholder_gets_the_number_back():
+    r = Redactor().redact(["Steuer-ID 86095742719 bitte prüfen"])
+    [(placeholder, original)] = r.mapping.items()
+    assert placeholder == "[ID_1]" and original == "86095742719"
+    assert restore("Die Nummer [ID_1] ist gültig; ID_1 auch.", r.mapping) == "Die Nummer 86095742719 ist gültig; 86095742719 auch."
