@@ -179,7 +179,9 @@ def _run_task(args, task: str, inputs: dict) -> int:
         print(f"\n\n[answer from the cloud model, local confidence {result.confidence:.2f}]\n{result.text}")
     print()
     if result.abstained and result.citations:
-        print("  searched, none answers it:")
+        from app.core.conversations import sources_heading
+
+        print(f"  {sources_heading(True)}")
     for n, c in enumerate(result.citations, start=1):
         where = f"p. {c.page}" if c.page else f"lines {c.line_start}-{c.line_end}"
         print(f"  [{n}] {c.file} {where}: \"{c.quote}\"")

@@ -55,6 +55,28 @@ def test_markdown_export_has_every_turn_and_its_citations():
     assert "answered by the cloud model (ledger #7)" in text
 
 
+def test_a_refusal_keeps_what_it_searched_apart_from_sources(tmp_path):
+    import sqlite3
+
+    from app.core import migrations
+    from app.core.conversations import MIGRATIONS
+
+    path = tmp_path / "old.sqlite"  # a history written before refusals were stored as such
+    with sqlite3.connect(path, isolation_level=None) as old:
+        migrations.apply(old, MIGRATIONS[:1])
+        old.execute("INSERT INTO conversations (title, created_at, updated_at) VALUES ('wifi', 1, 1)")
+        old.execute("INSERT INTO messages (conversation, role, text, created_at) VALUES (1, 'assistant', 'an old answer', 1)")
+    store = Conversations(path)
+    store.add_answer(1, TaskResult(text="The documents don't say.", confidence=0.64, citations=[LINES], abstained=True))
+    store.close()
+    old_answer, refusal = Conversations(path).messages(1)
+    assert (old_answer.abstained, refusal.abstained) == (False, True) and refusal.citations == [LINES]
+    text = Conversations(path).to_markdown(1)
+    assert "Searched:\n1. lease.md, lines 4\u20136" in text and "Sources:" not in text
+    store = Conversations()
+    assert "Sources:\n1. handbook.pdf" in store.to_markdown(fill(store))
+
+
 def test_long_questions_make_short_titles():
     title = title_from("word " * 40)
     assert len(title) <= 60 and title.endswith("…")

@@ -30,7 +30,7 @@ def test_cli_ingest_then_ask_cites_page_two(guide_pdf, hearth_home):
     refused = run_cli("ask", "What is the office Wi-Fi password?")  # the manual never says: a refusal
     assert refused.returncode == 0, refused.stderr
     assert "The documents don't say" in refused.stdout
-    assert "searched, none answers it:\n  [1] keeper-manual.pdf" in refused.stdout  # what was searched, not sources
+    assert "Searched:\n  [1] keeper-manual.pdf" in refused.stdout  # what was searched, not sources
 
 
 def test_streamed_pieces_add_up_to_the_answer(services, guide_pdf):

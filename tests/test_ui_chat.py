@@ -81,6 +81,9 @@ def test_a_refusal_shows_what_it_searched_not_sources(qtbot, window):
     assert chat.sources_label.text() == "Searched:" and "none of them answers" in chat.sources_label.toolTip()
     assert chat.sources_label.isVisible()
     assert chat.chip_row.indexOf(chat.sources_label) < chat.chip_row.indexOf(chat.chips[0])
+    chat._render_transcript()  # both turns as history: each says what its links are
+    history = chat.transcript.toPlainText()
+    assert history.index("Sources:") < history.index("The documents don't say") < history.index("Searched:")
 
 
 def test_a_text_citation_marks_the_cited_lines_and_scrolls_to_them(qtbot, window):

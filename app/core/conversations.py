@@ -40,6 +40,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX messages_by_conversation ON messages(conversation, id);
         """,
     ),
+    ("0002_refusals", "ALTER TABLE messages ADD COLUMN abstained INTEGER NOT NULL DEFAULT 0"),
 ]
 TITLE_CHARS = 60
 ALL_COLLECTIONS = None  # a conversation over every collection stores no collection name
@@ -58,6 +59,7 @@ class Message:
     route: str | None = None  # local | cloud
     ledger_id: int | None = None
     created_at: float = 0.0
+    abstained: bool = False  # a refusal: its citations are what was searched, not sources
 
 
 @dataclass
@@ -134,17 +136,18 @@ class Conversations:
         with self._lock:
             self._db.execute("BEGIN")
             self._db.execute(
-                "INSERT INTO messages (conversation, role, text, citations, confidence, route, ledger_id, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO messages (conversation, role, text, citations, confidence, route, ledger_id, created_at, abstained) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (cid, message.role, message.text, json.dumps([asdict(c) for c in message.citations], ensure_ascii=False),
-                 message.confidence, message.route, message.ledger_id, message.created_at),
+                 message.confidence, message.route, message.ledger_id, message.created_at, int(message.abstained)),
             )
             self._db.execute("UPDATE conversations SET updated_at=? WHERE id=?", (message.created_at, cid))
             self._db.execute("COMMIT")
 
     def add_answer(self, cid: int, result: TaskResult) -> Message:
         ledger_id = (result.escalation or {}).get("ledger_id") if result.route == "cloud" else None
-        message = Message("assistant", result.text, list(result.citations), result.confidence, result.route, ledger_id)
+        message = Message("assistant", result.text, list(result.citations), result.confidence, result.route, ledger_id,
+                          abstained=result.abstained)
         self.add(cid, message)
         return message
 
@@ -152,11 +155,12 @@ class Conversations:
         self.get(cid)
         with self._lock:
             rows = self._db.execute(
-                "SELECT role, text, citations, confidence, route, ledger_id, created_at FROM messages WHERE conversation=? ORDER BY id",
+                "SELECT role, text, citations, confidence, route, ledger_id, created_at, abstained FROM messages "
+                "WHERE conversation=? ORDER BY id",
                 (cid,),
             ).fetchall()
-        return [Message(role, text, [Citation(**c) for c in json.loads(cites)], conf, route, ledger, created)
-                for role, text, cites, conf, route, ledger, created in rows]
+        return [Message(role, text, [Citation(**c) for c in json.loads(cites)], conf, route, ledger, created, bool(abstained))
+                for role, text, cites, conf, route, ledger, created, abstained in rows]
 
     # -- export ------------------------------------------------------------------------------
     def to_markdown(self, cid: int) -> str:
@@ -172,7 +176,7 @@ class Conversations:
             if m.confidence is not None:
                 out += [f"_Confidence {m.confidence:.0%}, {route}._", ""]
             if m.citations:
-                out.append("Sources:")
+                out.append(sources_heading(m.abstained))
                 out += [f"{n}. {c.file}, {where(c)}: \u201c{c.quote}\u201d" for n, c in enumerate(m.citations, start=1)]
                 out.append("")
         return "\n".join(out).rstrip() + "\n"
@@ -180,6 +184,11 @@ class Conversations:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def sources_heading(abstained: bool) -> str:
+    """What a message's citations are, said above them in every front end."""
+    return "Searched:" if abstained else "Sources:"
 
 
 def where(citation: Citation) -> str:

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.activity import Activity
-from app.core.conversations import Conversations, Message, title_from, where
+from app.core.conversations import Conversations, Message, sources_heading, title_from, where
 from app.core.tasks.result import Citation
 from app.ui.consent import ConsentBroker
 from app.ui.library_view import button, fill_with_panes
@@ -236,7 +236,8 @@ class ChatView(QWidget):
             links = " ".join(f'<a href="cite:{id(c)}">{html.escape(citation_label(n, c))}</a>'
                              for n, c in enumerate(m.citations, start=1))
             self._links.update({f"cite:{id(c)}": c for c in m.citations})
-            parts.append(f"<p><b>Hearth:</b> {text}<br><small>{' · '.join(meta)}</small><br><small>{links}</small></p>")
+            heading = sources_heading(m.abstained) if m.citations else ""
+            parts.append(f"<p><b>Hearth:</b> {text}<br><small>{' · '.join(meta)}</small><br><small>{heading} {links}</small></p>")
         self.transcript.setHtml("".join(parts))
         self.transcript.verticalScrollBar().setValue(self.transcript.verticalScrollBar().maximum())
 
@@ -371,7 +372,7 @@ class ChatView(QWidget):
             self.answer.setPlainText(result.text)  # the local draft streamed first; the cloud's answer replaces it
         confidence_badge(self.confidence, result.confidence)
         route_badge(self.route, result)
-        self.sources_label.setText("Searched:" if result.abstained else "Sources:")
+        self.sources_label.setText(sources_heading(result.abstained))
         self.sources_label.setToolTip("The passages looked at: none of them answers the question" if result.abstained
                                       else "Where the answer comes from: click one to open it there")
         self.sources_label.setVisible(bool(result.citations))
