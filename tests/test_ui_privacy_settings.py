@@ -11,7 +11,7 @@ import uuid
 import keyring
 import pytest
 from keyring.backends import fail
-from uihelpers import open_window
+from uihelpers import open_window, set_cloud_price
 
 from app.core import settings as settings_mod
 from app.core.activity import Activity
@@ -114,7 +114,7 @@ def test_the_ledger_shows_each_request_its_payload_and_the_chart(qtbot, window, 
     activity.record(TaskResult(text="x", confidence=0.9, timings={"tokens_in": 700, "tokens_out": 300}))
     activity.record(TaskResult(text="y", confidence=0.2, route="cloud"))
     activity.close()
-    services.settings = services.settings.model_copy(update={"cloud": services.settings.cloud.model_copy(update={"price_per_1k": 0.002})})
+    set_cloud_price(services, 0.002)
     view = window.privacy
     view.refresh()
     assert view.ledger.rowCount() == 1
@@ -127,7 +127,7 @@ def test_the_ledger_shows_each_request_its_payload_and_the_chart(qtbot, window, 
     image = view.chart.grab().toImage()
     colours = {image.pixelColor(x, y).name() for x in range(image.width() * 9 // 10, image.width()) for y in range(image.height())}
     assert {view.chart.LOCAL.name(), view.chart.CLOUD.name()} <= colours  # today's two bars, drawn at the right end
-    services.settings = services.settings.model_copy(update={"cloud": services.settings.cloud.model_copy(update={"price_per_1k": 0.0})})
+    set_cloud_price(services, 0.0)
     view.refresh()
     assert "Set a price per 1k tokens" in view.savings.text() and "more" not in view.savings.text()
 

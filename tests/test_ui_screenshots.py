@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from uihelpers import open_window
+from uihelpers import open_window, set_cloud_price
 
 from app.core.activity import Activity
 from app.core.ingest import ingest
@@ -33,7 +33,7 @@ def test_screenshots_of_every_view_in_light_and_dark(qtbot, services, tmp_path):
         activity.record(TaskResult(text="", confidence=0.8, timings={"tokens_in": 600, "tokens_out": 80}), at=None)
     activity.record(TaskResult(text="", confidence=0.3, route="cloud"))  # the ledger's sent request, in the chart too
     activity.close()
-    services.settings = services.settings.model_copy(update={"cloud": services.settings.cloud.model_copy(update={"price_per_1k": 0.002})})
+    set_cloud_price(services, 0.002)
     window = open_window(qtbot, services)
     window.resize(1180, 760)
     window.library.refresh()

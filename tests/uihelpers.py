@@ -1,5 +1,6 @@
 """Helpers for the window tests: a window over the shared services with its first-run screen
-dismissed through its button, and a heartbeat that measures how long the UI thread was away."""
+dismissed through its button, a cloud price set in the services' settings, and a heartbeat that
+measures how long the UI thread was away."""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ def open_window(qtbot, services, dismiss_first_run: bool = True):
     if dismiss_first_run and window.stack.currentWidget() is window.first_run:
         window.first_run.skip_button.click()
     return window
+
+
+def set_cloud_price(services, price_per_1k: float) -> None:
+    """What the privacy view's Price field saves, set in memory (the file stays as it was)."""
+    cloud = services.settings.cloud.model_copy(update={"price_per_1k": price_per_1k})
+    services.settings = services.settings.model_copy(update={"cloud": cloud})
 
 
 class Heartbeat:
