@@ -9,7 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QMessageBox
 from uihelpers import Heartbeat, open_window
 
@@ -84,6 +85,26 @@ def test_a_refusal_shows_what_it_searched_not_sources(qtbot, window):
     chat._render_transcript()  # both turns as history: each says what its links are
     history = chat.transcript.toPlainText()
     assert history.index("Sources:") < history.index("The documents don't say") < history.index("Searched:")
+
+
+def _wholly_shown(chip) -> bool:
+    return chip.isVisible() and chip.visibleRegion().boundingRect() == chip.rect()
+
+
+def test_citation_chips_wrap_onto_rows_and_stay_in_sight_at_any_width(qtbot, window):
+    chat = window.chat
+    result = ask_through_widgets(qtbot, chat, "What is the office Wi-Fi password?")
+    assert len(chat.chips) >= 4, result.citations
+    narrowest = window.minimumSizeHint().width()
+    for width in (1180, narrowest):  # the README's screenshot size, then as narrow as the window goes
+        window.resize(width, 760)
+        qtbot.waitUntil(lambda: window.width() == width, timeout=5_000)
+        qtbot.waitUntil(lambda: all(_wholly_shown(chip) for chip in chat.chips), timeout=5_000)
+        # wholly inside the view, and the row did not push the question box out of the window
+        assert all(chat.rect().contains(QRect(chip.mapTo(chat, QPoint(0, 0)), chip.size())) for chip in chat.chips)
+        assert chat.question.visibleRegion().boundingRect() == chat.question.rect()
+    rows = {chip.y() for chip in chat.chips}
+    assert len(rows) > 1, f"at {narrowest} px four chips need more than one row"
 
 
 def test_a_text_citation_marks_the_cited_lines_and_scrolls_to_them(qtbot, window):
@@ -203,6 +224,12 @@ def test_a_theme_switch_recolours_the_citation_chips_and_the_transcript_links(qt
         qtbot.wait(50)
         # chips carry a style sheet of their own; before the fix they kept the old theme's text colour
         assert {c.palette().color(c.foregroundRole()).name() for c in chat.chips} == {text}
+        # and each is drawn as a chip, outlined against the window, not as bare text
+        window_colour = chat.palette().color(QPalette.ColorRole.Window)
+        for chip in chat.chips:
+            image = chip.grab().toImage()
+            edge = image.pixelColor(image.width() // 2, image.height() - 1)
+            assert abs(edge.lightness() - window_colour.lightness()) >= 15, (theme, edge.name(), window_colour.name())
         assert _link_colours(chat.transcript) == {link}
         # drawn again, the transcript still holds only the exchanges above the one shown below it
         assert "home-office" in chat.transcript.toPlainText() and "vacation" not in chat.transcript.toPlainText()

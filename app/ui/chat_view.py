@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QListView,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -29,6 +28,7 @@ from app.core.activity import Activity
 from app.core.conversations import Conversations, Message, sources_heading, title_from, where
 from app.core.tasks.result import Citation
 from app.ui.consent import ConsentBroker
+from app.ui.flow_layout import FlowLayout
 from app.ui.library_view import button, fill_with_panes
 from app.ui.source_viewer import Place, SourceViewer
 from app.ui.workers import GeneratorWorker, Jobs
@@ -61,6 +61,13 @@ def route_badge(label: QLabel, result) -> None:
     label.setToolTip(escalation.get("detail") or "Nothing left this computer for this answer")
     label.setStyleSheet(f"QLabel {{ background: {color}; color: white; border-radius: 8px; padding: 2px 8px; }}")
     label.show()
+
+
+# A sheet's own border replaces the style's frame, so one is drawn: without it a chip was plain text
+# that did not look clickable. Palette roles keep it right on either theme.
+CHIP_STYLE = ("QPushButton { border: 1px solid palette(mid); border-radius: 10px; padding: 3px 10px;"
+              " background: palette(button); }"
+              " QPushButton:hover, QPushButton:focus { border-color: palette(highlight); }")
 
 
 def citation_label(n: int, c: Citation) -> str:
@@ -146,19 +153,13 @@ class ChatView(QWidget):
             badges.addWidget(badge)
         badges.addStretch(1)
         box.addLayout(badges)
-        self.chip_row = QHBoxLayout()
+        chips = QWidget()
+        chips.setAccessibleName("Sources of the answer")
+        self.chip_row = FlowLayout(chips)  # chips wrap onto a second row rather than scroll out of sight
+        self.chip_row.setContentsMargins(0, 0, 0, 0)
         self.sources_label = QLabel("")  # what the chips are: an answer's sources, or what a refusal searched
         self.sources_label.hide()
         self.chip_row.addWidget(self.sources_label)
-        self.chip_row.addStretch(1)
-        chip_holder = QWidget()
-        chip_holder.setLayout(self.chip_row)
-        chips = QScrollArea()
-        chips.setWidget(chip_holder)
-        chips.setWidgetResizable(True)
-        chips.setFixedHeight(52)
-        chips.setFrameShape(QScrollArea.Shape.NoFrame)
-        chips.setAccessibleName("Sources of the answer")
         box.addWidget(chips)
         ask_row = QHBoxLayout()
         self.question = QLineEdit()
@@ -380,9 +381,9 @@ class ChatView(QWidget):
             chip = QPushButton(citation_label(n, c))
             chip.setToolTip(f"\u201c{c.quote}\u201d\n{c.path}\nsimilarity {c.score:.2f} · click to open at this place")
             chip.setAccessibleName(f"Open source {n}: {c.file}, {where(c)}")
-            chip.setStyleSheet("QPushButton { border-radius: 10px; padding: 3px 10px; }")
+            chip.setStyleSheet(CHIP_STYLE)
             chip.clicked.connect(lambda _checked=False, c=c: self.open_citation(c))
-            self.chip_row.insertWidget(len(self.chips) + 1, chip)  # after the label
+            self.chip_row.addWidget(chip)  # after the label
             self.chips.append(chip)
         self.store.add_answer(self.conversation, result)
         self.activity.record(result)
