@@ -178,13 +178,12 @@ def _run_task(args, task: str, inputs: dict) -> int:
     if result.route == "cloud":
         print(f"\n\n[answer from the cloud model, local confidence {result.confidence:.2f}]\n{result.text}")
     print()
-    if result.abstained and result.citations:
-        from app.core.conversations import sources_heading
+    if result.citations:
+        from app.core.conversations import sources_heading, where
 
-        print(f"  {sources_heading(True)}")
-    for n, c in enumerate(result.citations, start=1):
-        where = f"p. {c.page}" if c.page else f"lines {c.line_start}-{c.line_end}"
-        print(f"  [{n}] {c.file} {where}: \"{c.quote}\"")
+        print(f"  {sources_heading(result.abstained)}")
+        for n, c in enumerate(result.citations, start=1):
+            print(f"  [{n}] {c.file}, {where(c)}: \"{c.quote}\"")
     if result.label is not None:
         print(result.label + "  " + ", ".join(f"{k} {v:.0%}" for k, v in sorted(result.scores.items(), key=lambda kv: -kv[1])))
     print(f"  confidence {result.confidence:.2f} · {result.route}")

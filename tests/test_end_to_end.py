@@ -27,10 +27,14 @@ def test_cli_ingest_then_ask_cites_page_two(guide_pdf, hearth_home):
     assert "Tuesday" in top["quote"]
     assert result["answer"].strip()
 
+    shown = run_cli("ask", "How often must the lamp be cleaned, and with what?")  # as a person reads it
+    assert shown.returncode == 0, shown.stderr
+    assert "\n  Sources:\n  [1] keeper-manual.pdf, p. 2: \"" in shown.stdout, shown.stdout
+
     refused = run_cli("ask", "What is the office Wi-Fi password?")  # the manual never says: a refusal
     assert refused.returncode == 0, refused.stderr
     assert "The documents don't say" in refused.stdout
-    assert "Searched:\n  [1] keeper-manual.pdf" in refused.stdout  # what was searched, not sources
+    assert "Searched:\n  [1] keeper-manual.pdf, p. " in refused.stdout and "Sources:" not in refused.stdout  # what was searched, not sources
 
 
 def test_streamed_pieces_add_up_to_the_answer(services, guide_pdf):

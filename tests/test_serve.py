@@ -17,11 +17,13 @@ import pytest
 from conftest import HEARTH, REPO, run_cli
 
 from app.core.api import ApiServer
+from app.core.api.openai_format import sources_text
 from app.core.ingest import ingest
 from app.core.ledger import Ledger
 from app.core.secrets import serve_token
 from app.core.services import Services
 from app.core.settings import CloudSettings, Settings
+from app.core.tasks.result import Citation, TaskResult
 
 QUESTION = "How often must the lamp be cleaned?"
 
@@ -104,6 +106,16 @@ def test_a_collection_gives_a_cited_answer_in_the_text_and_the_extension(start_a
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert streamed == text
     assert chunks[-1].model_extra["hearth"]["citations"] == hearth["citations"]
+
+
+def test_the_sources_in_the_text_are_headed_and_placed_as_the_window_shows_them():
+    page = Citation("manual.pdf", "/d/manual.pdf", 2, None, None, "clean it", 0.8)
+    whole = Citation("notes.txt", "/d/notes.txt", None, None, None, "the whole note", 0.5)
+    answer = sources_text(TaskResult("Weekly.", 0.9, citations=[page, whole]))
+    assert answer == "\n\nSources:\n[1] manual.pdf, p. 2: \u201cclean it\u201d\n[2] notes.txt, whole file: \u201cthe whole note\u201d"
+    refusal = sources_text(TaskResult("The documents don't say.", 0.7, citations=[page], abstained=True))
+    assert refusal.startswith("\n\nSearched:\n[1] manual.pdf, p. 2") and "Sources:" not in refusal
+    assert sources_text(TaskResult("No passages.", 0.2)) == ""
 
 
 def test_an_unknown_collection_or_model_is_a_404(start_api):

@@ -16,7 +16,8 @@ from dataclasses import asdict
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.tasks.result import Citation, TaskResult
+from app.core.conversations import sources_heading, where
+from app.core.tasks.result import TaskResult
 
 
 class ApiError(Exception):
@@ -84,16 +85,13 @@ def model_card(name: str) -> dict:
     return {"id": name, "object": "model", "created": 0, "owned_by": "hearth"}
 
 
-def where(c: Citation) -> str:
-    return f"p. {c.page}" if c.page else f"lines {c.line_start}-{c.line_end}"
-
-
 def sources_text(result: TaskResult) -> str:
-    """The citations as the end of the answer's text, for clients that show only the text."""
+    """The citations as the end of the answer's text, for clients that show only the text, headed
+    as the window heads them: a refusal's passages are what it searched, not its sources."""
     if not result.citations:
         return ""
     lines = [f"[{n}] {c.file}, {where(c)}: \u201c{c.quote}\u201d" for n, c in enumerate(result.citations, start=1)]
-    return "\n\nSources:\n" + "\n".join(lines)
+    return f"\n\n{sources_heading(result.abstained)}\n" + "\n".join(lines)
 
 
 def extension(result: TaskResult) -> dict:
