@@ -11,7 +11,7 @@ import uuid
 import keyring
 import pytest
 from keyring.backends import fail
-from uihelpers import open_window, set_cloud_price
+from uihelpers import open_window, set_cloud
 
 from app.core import settings as settings_mod
 from app.core.activity import Activity
@@ -65,7 +65,7 @@ def test_the_key_is_set_tested_and_forgotten_in_the_keyring(qtbot, window, stub_
     view.set_key_button.click()
     assert view.key.text() == "" and view.key_status.text().startswith("A key is stored for 127.0.0.1:")
     assert " in the Secret Service keyring (GNOME Keyring or KWallet)" in view.key_status.text()
-    assert key not in view.key_status.text()
+    assert key not in view.key_status.text() and view.forget_key_button.isEnabled()
     worker = view.test_key()
     with qtbot.waitSignal(worker.finished, timeout=60_000):
         pass
@@ -76,6 +76,7 @@ def test_the_key_is_set_tested_and_forgotten_in_the_keyring(qtbot, window, stub_
     assert row.task == "key test" and row.outcome == "sent" and key not in row.payload
     view.forget_key_button.click()
     assert view.key_status.text().startswith("No key is stored for 127.0.0.1:")
+    assert not view.forget_key_button.isEnabled()  # nothing left to forget
 
 
 def test_the_key_buttons_wait_for_a_provider_and_a_key(qtbot, window):
@@ -85,11 +86,12 @@ def test_the_key_buttons_wait_for_a_provider_and_a_key(qtbot, window):
     view.refresh_key_status()
     assert [b.isEnabled() for b in buttons] == [False, False, False] and "Set the base URL first" in view.key_status.text()
     qtbot.keyClicks(view.base_url, "http://127.0.0.1:9/v1")
-    assert [b.isEnabled() for b in buttons] == [False, True, True]  # nothing typed to store yet
+    assert [b.isEnabled() for b in buttons] == [False, True, False]  # nothing typed to store, none stored to forget
     qtbot.keyClicks(view.key, "sk-test")
-    assert [b.isEnabled() for b in buttons] == [True, True, True]
+    assert [b.isEnabled() for b in buttons] == [True, True, False]
     view.base_url.editingFinished.emit()
     assert view.key_status.text().startswith("No key is stored for 127.0.0.1:9")
+    assert not view.forget_key_button.isEnabled()
 
 
 def test_without_a_secure_keyring_the_view_says_so(window):
@@ -114,7 +116,7 @@ def test_the_ledger_shows_each_request_its_payload_and_the_chart(qtbot, window, 
     activity.record(TaskResult(text="x", confidence=0.9, timings={"tokens_in": 700, "tokens_out": 300}))
     activity.record(TaskResult(text="y", confidence=0.2, route="cloud"))
     activity.close()
-    set_cloud_price(services, 0.002)
+    set_cloud(services, price_per_1k=0.002)
     view = window.privacy
     view.refresh()
     assert view.ledger.rowCount() == 1
@@ -127,7 +129,7 @@ def test_the_ledger_shows_each_request_its_payload_and_the_chart(qtbot, window, 
     image = view.chart.grab().toImage()
     colours = {image.pixelColor(x, y).name() for x in range(image.width() * 9 // 10, image.width()) for y in range(image.height())}
     assert {view.chart.LOCAL.name(), view.chart.CLOUD.name()} <= colours  # today's two bars, drawn at the right end
-    set_cloud_price(services, 0.0)
+    set_cloud(services, price_per_1k=0.0)
     view.refresh()
     assert "Set a price per 1k tokens" in view.savings.text() and "more" not in view.savings.text()
 

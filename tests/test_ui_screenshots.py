@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from uihelpers import open_window, set_cloud_price
+from uihelpers import open_window, set_cloud
 
 from app.core.activity import Activity
 from app.core.ingest import ingest
@@ -33,7 +33,8 @@ def test_screenshots_of_every_view_in_light_and_dark(qtbot, services, tmp_path):
         activity.record(TaskResult(text="", confidence=0.8, timings={"tokens_in": 600, "tokens_out": 80}), at=None)
     activity.record(TaskResult(text="", confidence=0.3, route="cloud"))  # the ledger's sent request, in the chart too
     activity.close()
-    set_cloud_price(services, 0.002)
+    # the provider the ledger's request went to, as configured (the policy stays "never": nothing is sent)
+    set_cloud(services, base_url="https://api.example.com/v1", model="big-model", price_per_1k=0.002)
     window = open_window(qtbot, services)
     window.resize(1180, 760)
     window.library.refresh()

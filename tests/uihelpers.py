@@ -23,9 +23,10 @@ def open_window(qtbot, services, dismiss_first_run: bool = True):
     return window
 
 
-def set_cloud_price(services, price_per_1k: float) -> None:
-    """What the privacy view's Price field saves, set in memory (the file stays as it was)."""
-    cloud = services.settings.cloud.model_copy(update={"price_per_1k": price_per_1k})
+def set_cloud(services, **fields) -> None:
+    """What the privacy view's cloud fields save (price_per_1k=..., base_url=...), set in memory
+    (the file stays as it was)."""
+    cloud = services.settings.cloud.model_copy(update=fields)
     services.settings = services.settings.model_copy(update={"cloud": cloud})
 
 

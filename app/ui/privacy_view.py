@@ -208,7 +208,8 @@ class PrivacyView(QWidget):
         for b in (self.set_key_button, self.test_key_button, self.forget_key_button):
             keys.addWidget(b)
         self._keyring_secure = True
-        self.base_url.textChanged.connect(self._enable_key_buttons)
+        self._key_stored = False  # for the base URL as last checked
+        self.base_url.textChanged.connect(self._url_edited)
         self.key.textChanged.connect(self._enable_key_buttons)
         self.base_url.editingFinished.connect(self.refresh_key_status)  # not per keystroke: each asks the keyring over D-Bus
         form.addRow("", keys)
@@ -315,7 +316,7 @@ class PrivacyView(QWidget):
     def refresh_key_status(self) -> None:
         base = self.base_url.text().strip()
         secure, backend = secrets.keyring_status()
-        self._keyring_secure = secure
+        self._keyring_secure, self._key_stored = secure, False
         self._enable_key_buttons()
         if not secure:
             self.key_status.setText(f"No secure keyring on this computer ({backend}): a key cannot be stored, so nothing "
@@ -325,16 +326,22 @@ class PrivacyView(QWidget):
             self.key_status.setText(f"Keys are kept in {secrets.known_as(backend)}. Set the base URL first.")
             return
         status = secrets.key_status(base)
+        self._key_stored = status["stored"]
+        self._enable_key_buttons()
         stored = "A key is stored" if status["stored"] else "No key is stored"
         needed = "" if secrets.key_needed(base) else "; a server on this computer may need none"
         self.key_status.setText(f"{stored} for {secrets.provider_account(base)} in {secrets.known_as(backend)}{needed}.")
 
+    def _url_edited(self, *_args) -> None:
+        self._key_stored = False  # what was stored belongs to the URL before; checked again when editing ends
+        self._enable_key_buttons()
+
     def _enable_key_buttons(self, *_args) -> None:
-        """A key needs a provider to belong to, and something to store; a test needs only the provider
-        (a server on this computer may want no key)."""
+        """A key needs a provider to belong to, and something to store; forgetting needs a key stored;
+        a test needs only the provider (a server on this computer may want no key)."""
         base = bool(self.base_url.text().strip())
         self.set_key_button.setEnabled(base and self._keyring_secure and bool(self.key.text()))
-        self.forget_key_button.setEnabled(base and self._keyring_secure)
+        self.forget_key_button.setEnabled(base and self._keyring_secure and self._key_stored)
         self.test_key_button.setEnabled(base)
 
     def set_key(self) -> None:
