@@ -5,6 +5,7 @@ its payload and chart; the model import, verify, and a reload in the background.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 
@@ -140,14 +141,24 @@ def test_settings_import_verify_and_reload_the_model_in_the_background(qtbot, wi
     from app.core.models.registry import recommend
 
     rec = recommend()  # the CLI's rule, shown
-    assert view.recommendation.text().startswith(f"{rec.name}. ") and rec.reason[1:] in view.recommendation.text()
+    assert view.recommendation.text() == f"{rec.name} \u2014 {rec.reason}."  # model names as the CLI spells them
+    from app.core.llm.cpu import installed_library
+
+    offload = installed_library().gpu_offload  # False for the CPU build `make` installs, true for a GPU one
+    assert view.gpu_layers.isEnabled() == offload and view.gpu_note.isVisible() == (not offload)
+    assert offload or "no GPU backend" in view.gpu_note.text()
+    gpu_build = dataclasses.replace(installed_library(), gpu_offload=True)  # as a CUDA or Vulkan build reports itself
+    monkeypatch.setattr("app.core.llm.cpu.installed_library", lambda: gpu_build)
+    view.say_whether_the_gpu_is_used()
+    assert view.gpu_layers.isEnabled() and not view.gpu_note.isVisible()
+    assert not view.model_status.isVisible()  # nothing to say yet: no empty row under the model
     gguf = copy_model("tiny-copy.gguf")
     monkeypatch.setattr("app.ui.settings_view.QFileDialog.getOpenFileName", lambda *a, **k: (str(gguf), ""))
     worker = view.choose_gguf()
     with qtbot.waitSignal(worker.finished, timeout=120_000):
         pass
     qtbot.waitUntil(lambda: view.model.currentData() == "tiny-copy", timeout=10_000)
-    assert "Imported tiny-copy" in view.model_status.text()
+    assert "Imported tiny-copy" in view.model_status.text() and view.model_status.isVisible()
     worker = view.verify()
     with qtbot.waitSignal(worker.finished, timeout=120_000):
         pass

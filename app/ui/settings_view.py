@@ -35,6 +35,21 @@ from app.ui.workers import GeneratorWorker, Jobs
 DEFAULT = "(the default model)"
 
 
+class StatusLine(QLabel):
+    """A word-wrapped line that takes no room until it has something to say (an empty label in a
+    form still holds its row open, a gap under the field)."""
+
+    def __init__(self, accessible_name: str) -> None:
+        super().__init__("")
+        self.setWordWrap(True)
+        self.setAccessibleName(accessible_name)
+        self.hide()
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        super().setText(text)
+        self.setVisible(bool(text))
+
+
 class SettingsView(QWidget):
     status = Signal(str)
     theme_changed = Signal(str)
@@ -70,12 +85,10 @@ class SettingsView(QWidget):
         row.addWidget(self.import_button)
         row.addWidget(self.verify_button)
         form.addRow("Chat model", row)
-        self.model_status = QLabel("")
-        self.model_status.setWordWrap(True)
-        self.model_status.setAccessibleName("Model status")
+        self.model_status = StatusLine("Model status")
         form.addRow("", self.model_status)
         rec = registry.recommend()  # the same rule as `hearth models recommend`: this machine's cores and memory
-        self.recommendation = QLabel(f"{rec.name}. {rec.reason[:1].upper()}{rec.reason[1:]}.")
+        self.recommendation = QLabel(f"{rec.name} \u2014 {rec.reason}.")  # model names keep their case
         self.recommendation.setWordWrap(True)
         self.recommendation.setAccessibleName("Chat model recommended for this computer")
         form.addRow("For this computer", self.recommendation)
@@ -97,7 +110,14 @@ class SettingsView(QWidget):
         self.gpu_layers.setToolTip("Layers of the model offloaded to the GPU: all, none (0, CPU only) or the first N when the GPU's "
                                    "memory holds only part of the model. Used only when llama.cpp was built with a GPU backend; "
                                    "`hearth doctor` says whether it was.")
-        form.addRow("GPU layers", self.gpu_layers)
+        gpu_row = QHBoxLayout()
+        gpu_row.addWidget(self.gpu_layers, 1)
+        self.gpu_note = QLabel("")  # said once the view is first shown: asking llama.cpp imports it
+        self.gpu_note.setAccessibleName("Whether the GPU is used")
+        self.gpu_note.hide()
+        gpu_row.addWidget(self.gpu_note)
+        form.addRow("GPU layers", gpu_row)
+        self._gpu_checked = False
         self.apply_button = button("Apply", "Save; the model reloads in the background if needed", self.apply, "Apply model settings")
         form.addRow("", self.apply_button)
         box.addWidget(model)
@@ -122,9 +142,7 @@ class SettingsView(QWidget):
                                       self._use_shortcut, "Use this global shortcut")
         row.addWidget(self.shortcut_button)
         qform.addRow("Palette shortcut", row)
-        self.shortcut_status = QLabel("")  # the tray says whether the grab worked, or why it cannot (Wayland)
-        self.shortcut_status.setWordWrap(True)
-        self.shortcut_status.setAccessibleName("Global shortcut status")
+        self.shortcut_status = StatusLine("Global shortcut status")  # the tray says whether the grab worked, or why not (Wayland)
         qform.addRow("", self.shortcut_status)
         box.addWidget(quick)
 
@@ -201,6 +219,27 @@ class SettingsView(QWidget):
 
         url = self.services.settings.store.server_url
         return self._store_job(lambda _cancel: server.summary(server.status(url)), "Checking the store…")
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._gpu_checked:
+            self._gpu_checked = True
+            self.say_whether_the_gpu_is_used()
+
+    def say_whether_the_gpu_is_used(self) -> None:
+        """GPU layers mean nothing to a llama.cpp built without a GPU backend (the default build):
+        say so beside the field rather than let 'all' suggest the GPU works."""
+        from app.core.llm.cpu import installed_library
+
+        try:
+            offload = installed_library().gpu_offload
+        except Exception:  # noqa: BLE001 - a broken library is `hearth doctor`'s to explain; the field stays as it was
+            return
+        self.gpu_layers.setEnabled(offload)
+        self.gpu_note.setVisible(not offload)
+        self.gpu_note.setText("" if offload else "CPU only: this llama.cpp build has no GPU backend")
+        self.gpu_note.setToolTip("" if offload else "The README's GPU section says how to build llama.cpp with one; "
+                                 "`hearth doctor` says which build is installed.")
 
     def load(self) -> None:
         s = self.services.settings
