@@ -6,7 +6,8 @@ import pytest
 
 from app.core.streams import drain
 from app.core.tasks import TaskError
-from app.core.tasks.summarize import summarize
+from app.core.llm.local import Generation
+from app.core.tasks.summarize import faithful_sentences, invented_figures, summarize
 from app.core.tasks.transform import transform
 from conftest import run_cli, write_pdf
 
@@ -41,6 +42,47 @@ def test_bullet_style_gives_one_bullet_per_part(services):
     result = drain(summarize(services, text, length="short", style="bullets"))
     lines = [line for line in result.text.splitlines() if line.strip()]
     assert len(lines) >= 2 and all(line.startswith("- ") for line in lines)
+
+
+PASSAGE = "The budget review moved to Thursday 14 March at 10:00 in room 4B. Costs rose 12% last quarter."
+
+
+def _checked(pieces: list[str], tokens_out: int, max_tokens: int = 64) -> tuple[list[str], str]:
+    streamed, stream = [], faithful_sentences(iter(pieces), PASSAGE, Generation(tokens_out=tokens_out), max_tokens)
+    while True:
+        try:
+            streamed.append(next(stream))
+        except StopIteration as stop:
+            return streamed, stop.value
+
+
+def test_a_sentence_with_a_figure_the_passage_lacks_is_dropped_and_what_streams_is_the_summary():
+    pieces = ["The review", " moved to 14 March at 2:", "05 PM in room 3B. Costs ", "rose 12% last quarter.", " The room is 4B."]
+    streamed, summary = _checked(pieces, tokens_out=30)
+    assert summary == "Costs rose 12% last quarter. The room is 4B."
+    assert "".join(streamed) == summary  # the stream is the summary, not a draft replaced later
+    assert invented_figures("at 2:05 PM in room 3B", PASSAGE) == ["2", "05", "3"]
+    assert invented_figures("on March 14 at 10:00", PASSAGE) == []  # reordered, not invented
+
+
+def test_the_sentence_the_token_limit_cut_ends_in_an_ellipsis_not_in_half_a_word():
+    cut = ["Costs rose 12% last quarter.", " The board was unhappy, and we ne"]
+    assert _checked(cut, tokens_out=64)[1] == "Costs rose 12% last quarter. The board was unhappy, and we\u2026"
+    assert _checked(cut, tokens_out=40)[1] == "Costs rose 12% last quarter. The board was unhappy, and we ne"  # the model ended it
+    assert _checked(["Costs rose 12% last quarter, the board"], tokens_out=64)[1] == "Costs rose 12% last quarter, the\u2026"
+    assert _checked(["Costs rose 12% last quarter.\nThe board met."], tokens_out=64)[1] == "Costs rose 12% last quarter. The board met."
+
+
+def test_a_clipboard_summary_holds_no_figure_its_text_lacks(services):
+    # SmolLM2 wrote "at 2:05 PM in room 3B" for this before the check, and stopped mid-sentence
+    text = ("Hi Dana, the quarterly budget review moved to Thursday 14 March at 10:00 in room 4B. "
+            "Please bring the revised travel figures; the board was unhappy that costs rose 12% last quarter. "
+            "Call me on +44 20 7946 0958 or write to dana.price@example.com if you cannot come. Thanks, Omar Reyes")
+    pieces = []
+    result = drain(summarize(services, text, length="short"), pieces.append)
+    assert result.text.strip() and "".join(pieces) == result.text
+    assert invented_figures(result.text, text) == [], result.text
+    assert result.text.rstrip().endswith((".", "!", "?", "\u2026")), result.text  # finished, or marked as cut
 
 
 def test_transform_with_a_preset_and_an_instruction(services):

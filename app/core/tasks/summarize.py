@@ -4,6 +4,12 @@ The document is cut into a few parts of equal length, so every part of it is cov
 its first pages. Each part is first narrowed to its most central sentences (cheap, no model),
 then the model writes one or two sentences per part; the part summaries, in document order,
 are the summary.
+
+A small model invents figures (a meeting "at 2:05 PM in room 3B" from "10:00 in room 4B") and
+stops mid-sentence at its token limit. So its words are passed on a sentence at a time, once
+the sentence is complete: a sentence with a number its passage does not hold is dropped, and
+the unfinished one the limit cut ends in an ellipsis. What streams is the summary. A part left with nothing
+is given its passage's most central sentences instead: quoted, so faithful.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ STYLES = ("paragraph", "bullets")
 SYSTEM = "You summarize passages of a document. Write one or two plain sentences with the passage's main facts."
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n{2,}")
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+_FIGURE = re.compile(r"\d+")
+_STREAMED_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")  # where a sentence of the model's ends as it streams
+_ENDS = (".", "!", "?", "\u2026", '"', "\u201d", ")")
 _STOP = frozenset("the and for are was were with that this from have has not but you your they their its will can all any "
                   "which when what who into than then there these those been also such our out one two may more most".split())
 
@@ -61,6 +70,38 @@ def central_sentences(part: str, engine, budget: int) -> str:
     return " ".join(sentences[i] for i in sorted(chosen))
 
 
+def invented_figures(sentence: str, source: str) -> list[str]:
+    """The numbers in the sentence that the source does not hold (each run of digits on its own,
+    so '14 March' may become 'March 14' but '10:00' may not become '2:05')."""
+    held = set(_FIGURE.findall(source))
+    return [f for f in _FIGURE.findall(sentence) if f not in held]
+
+
+def faithful_sentences(stream, passage: str, gen: Generation, max_tokens: int) -> Generator[str, None, str]:
+    """Pass the model's text on a sentence at a time, dropping sentences with invented figures;
+    the one the token limit cut ends in an ellipsis (what it says is often the part's main fact,
+    so it is kept). Returns what was passed on."""
+    kept: list[str] = []
+
+    def keep(sentence: str):
+        sentence = sentence.strip()
+        if sentence and not invented_figures(sentence, passage):
+            yield (" " if kept else "") + sentence
+            kept.append(sentence)
+
+    buffer = ""
+    for piece in stream:
+        buffer += piece
+        *complete, buffer = _STREAMED_SENTENCE.split(buffer)
+        for sentence in complete:
+            yield from keep(sentence)
+    tail = buffer.strip()
+    if gen.tokens_out >= max_tokens and tail and not tail.endswith(_ENDS):  # the limit cut it: say so, without half a word
+        tail = (tail.rsplit(None, 1)[0] if " " in tail else tail).rstrip(",;:-\u2013 ") + "\u2026"
+    yield from keep(tail)
+    return " ".join(kept)
+
+
 def summarize(services, text: str, length: str = "medium", style: str = "paragraph",
               cancel: threading.Event | None = None) -> Generator[str, None, TaskResult]:
     text = require_text(text, "the document")
@@ -81,7 +122,11 @@ def summarize(services, text: str, length: str = "medium", style: str = "paragra
         gens.append(gen)
         prefix = "- " if style == "bullets" else ("" if n == 0 else " ")
         yield prefix
-        piece = yield from generate(engine, [{"role": "system", "content": SYSTEM}, {"role": "user", "content": passage}], max_tokens, cancel, gen)
+        stream = generate(engine, [{"role": "system", "content": SYSTEM}, {"role": "user", "content": passage}], max_tokens, cancel, gen)
+        piece = yield from faithful_sentences(stream, passage, gen, max_tokens)
+        if not piece and not (cancel is not None and cancel.is_set()):
+            piece = " ".join((central_sentences(passage, engine, max_tokens) or _SENTENCE.split(passage)[0]).split())
+            yield piece
         pieces.append(piece)
         if style == "bullets":
             yield "\n"

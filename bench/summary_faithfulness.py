@@ -1,0 +1,158 @@
+"""Summaries that keep to their document: invented figures and cut-off endings, before and after
+the sentence check (app.core.tasks.summarize.faithful_sentences), same model, same run.
+
+    scripts/test-session.sh --exec .venv/bin/python bench/summary_faithfulness.py [--limit N]
+
+Baseline: the model's own text for each part, as summarize() passed it on before the check (the
+same prompt and passage). Hearth: summarize() as the app runs it. Per set, over every part:
+  - invented: parts with a number their passage does not hold (each run of digits on its own);
+  - unfinished: parts that end mid-sentence without saying so (the token limit stopped them);
+  - keywords: for the own set, the share of its expected keywords the summary holds;
+  - first words: median seconds from the call to the first words streamed (the check waits for a
+    whole sentence), timed on the texts where it went first: the two take turns, as the second
+    reuses the prompt the first read.
+Sets: SROIE receipts (public, split into dev and test by app.core.evaluation.split; the check has
+no threshold to tune, so both halves are reported as measured) and tests/data/eval/summarize.jsonl
+(our own documents: a regression check, not evidence).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+EVAL = REPO / "tests" / "data" / "eval"
+
+
+def texts(limit: int) -> dict[str, list[tuple[str, list[str]]]]:
+    """Set name -> [(text, expected keywords)]."""
+    from bench.public_sets import load
+
+    sets = {f"sroie {which}": [(c["input"], []) for c in load("sroie", which)[:limit]] for which in ("dev", "test")}
+    own = [json.loads(line) for line in (EVAL / "summarize.jsonl").read_text().splitlines() if line.strip()]
+    sets["own (regression)"] = [((EVAL / "docs" / c["file"]).read_text(encoding="utf-8"), c["expected_keywords"]) for c in own[:limit]]
+    return sets
+
+
+def timed(stream) -> tuple[list[str], float, object]:
+    """The pieces, the seconds to the first piece with a word, and the generator's return value."""
+    started, first, pieces = time.perf_counter(), None, []
+    while True:
+        try:
+            piece = next(stream)
+        except StopIteration as stop:
+            return pieces, (first or time.perf_counter()) - started, stop.value
+        if first is None and any(ch.isalnum() for ch in piece):  # a word, not the bullet's "- "
+            first = time.perf_counter()
+        pieces.append(piece)
+
+
+def baseline_parts(engine, text: str, length: str) -> tuple[list[str], float]:
+    """The model's text per part, unchecked, as summarize() streamed it before."""
+    from app.core.llm.local import Generation
+    from app.core.tasks.common import generate
+    from app.core.tasks.summarize import LENGTHS, SYSTEM, _budget, central_sentences, plan
+
+    max_tokens = LENGTHS[length][1]
+    parts, first_words = [], None
+    for part in plan(engine, text, length):
+        passage = central_sentences(part, engine, _budget(engine, max_tokens))
+        stream = generate(engine, [{"role": "system", "content": SYSTEM}, {"role": "user", "content": passage}], max_tokens, None, Generation())
+        _, first, out = timed(stream)
+        first_words = first if first_words is None else first_words
+        parts.append((passage, out))
+    return parts, first_words or 0.0
+
+
+def hearth_parts(services, text: str, length: str) -> tuple[list[tuple[str, str]], float, str]:
+    """summarize() as the app runs it, cut back into its parts (one per passage, in order)."""
+    from app.core.tasks.summarize import LENGTHS, _budget, central_sentences, plan, summarize
+
+    engine = services.engine
+    passages = [central_sentences(p, engine, _budget(engine, LENGTHS[length][1])) for p in plan(engine, text, length)]
+    _, first, result = timed(summarize(services, text, length, style="bullets"))
+    outs = [line[2:] for line in result.text.split("\n") if line.startswith("- ")]
+    return list(zip(passages, outs, strict=True)), first, result.text
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def unfinished(passage: str, out: str) -> bool:
+    """Ends mid-sentence without saying so (an ellipsis says so); a quote of the passage's own
+    lines, as a receipt's, is not unfinished."""
+    from app.core.tasks.summarize import _ENDS
+
+    out = out.strip()
+    return bool(out) and not out.endswith(_ENDS) and _folded(out)[-30:] not in _folded(passage)
+
+
+def score(parts: list[tuple[str, str]]) -> tuple[int, int, int]:
+    from app.core.tasks.summarize import invented_figures
+
+    invented = sum(bool(invented_figures(out, passage)) for passage, out in parts)
+    return len(parts), invented, sum(unfinished(passage, out) for passage, out in parts)
+
+
+def keyword_share(summary: str, keywords: list[str]) -> float | None:
+    return sum(k.lower() in summary.lower() for k in keywords) / len(keywords) if keywords else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=30, help="texts per set")
+    parser.add_argument("--length", default="medium")
+    args = parser.parse_args()
+    os.environ.setdefault("HEARTH_HOME", tempfile.mkdtemp(prefix="hearth-bench-summary-"))
+    from app.core.services import Services
+
+    services = Services()
+    rows = []
+    for name, cases in texts(args.limit).items():
+        totals = {"baseline": [0, 0, 0], "hearth": [0, 0, 0]}
+        first = {"baseline": [], "hearth": []}
+        keywords = {"baseline": [], "hearth": []}
+        for n, (text, expected) in enumerate(cases):
+            # the engine reuses a prompt it has just read, so whichever runs second starts sooner: take turns
+            if n % 2:
+                ours, our_first, summary = hearth_parts(services, text, args.length)
+                base, base_first = baseline_parts(services.engine, text, args.length)
+            else:
+                base, base_first = baseline_parts(services.engine, text, args.length)
+                ours, our_first, summary = hearth_parts(services, text, args.length)
+            for who, parts, seconds, whole, went_first in (("baseline", base, base_first, " ".join(o for _, o in base), not n % 2),
+                                                           ("hearth", ours, our_first, summary, bool(n % 2))):
+                totals[who] = [a + b for a, b in zip(totals[who], score(parts), strict=True)]
+                if went_first:  # timed only from a prompt not read just before
+                    first[who].append(seconds)
+                if (share := keyword_share(whole, expected)) is not None:
+                    keywords[who].append(share)
+        for who in ("baseline", "hearth"):
+            n, invented, cut = totals[who]
+            kw = f"{statistics.mean(keywords[who]):.1%}" if keywords[who] else "-"
+            rows.append((name, who, len(cases), n, invented, cut, kw, statistics.median(first[who])))
+    print(f"\nsummaries ({args.length}), SmolLM2 default model; parts = one model summary each")
+    print(f"{'set':<18} {'who':<9} {'texts':>5} {'parts':>5} {'invented':>14} {'unfinished':>14} {'keywords':>8} {'first words':>11}")
+    for name, who, count, n, invented, cut, kw, seconds in rows:
+        print(f"{name:<18} {who:<9} {count:>5} {n:>5} {invented:>5} {invented / max(n, 1):>7.1%} {cut:>5} {cut / max(n, 1):>7.1%}"
+              f" {kw:>8} {seconds:>9.2f} s")
+    for name in dict.fromkeys(r[0] for r in rows):
+        base, ours = (r for r in rows if r[0] == name)
+        print(f"{name}: invented figures {ours[4]}/{ours[3]} vs baseline {base[4]}/{base[3]}; "
+              f"first words {ours[7] / max(base[7], 1e-9):.2f}x the baseline's time")
+    services.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
