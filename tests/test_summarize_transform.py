@@ -48,12 +48,9 @@ PASSAGE = "The budget review moved to Thursday 14 March at 10:00 in room 4B. Cos
 
 
 def _checked(pieces: list[str], tokens_out: int, max_tokens: int = 64) -> tuple[list[str], str]:
-    streamed, stream = [], faithful_sentences(iter(pieces), PASSAGE, Generation(tokens_out=tokens_out), max_tokens)
-    while True:
-        try:
-            streamed.append(next(stream))
-        except StopIteration as stop:
-            return streamed, stop.value
+    streamed = []
+    summary = drain(faithful_sentences(iter(pieces), PASSAGE, Generation(tokens_out=tokens_out), max_tokens), streamed.append)
+    return streamed, summary
 
 
 def test_a_sentence_with_a_figure_the_passage_lacks_is_dropped_and_what_streams_is_the_summary():
