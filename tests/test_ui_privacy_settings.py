@@ -19,6 +19,7 @@ from app.core.activity import Activity
 from app.core.ledger import Ledger, LedgerEntry
 from app.core.routing.escalation import names_file
 from app.core.tasks.result import TaskResult
+from app.ui.privacy_view import labelled_days
 
 
 @pytest.fixture
@@ -133,6 +134,13 @@ def test_the_ledger_shows_each_request_its_payload_and_the_chart(qtbot, window, 
     set_cloud(services, price_per_1k=0.0)
     view.refresh()
     assert "Set a price per 1k tokens" in view.savings.text() and "more" not in view.savings.text()
+
+
+@pytest.mark.parametrize("count", [1, 7, 14, 30])
+def test_the_chart_dates_today_and_about_a_week_of_days_evenly(count):
+    dated = labelled_days(count)
+    assert dated[-1] == count - 1  # today: its date was missing under the 14-day chart's busiest bars
+    assert len({b - a for a, b in zip(dated, dated[1:])}) <= 1 and 1 <= len(dated) <= 8
 
 
 def test_settings_import_verify_and_reload_the_model_in_the_background(qtbot, window, services, copy_model, monkeypatch):

@@ -79,6 +79,13 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
+def labelled_days(count: int) -> list[int]:
+    """Which of `count` days (oldest first) get a date under their bars: about seven, counted back
+    from today, so today, where the latest requests are, always has one."""
+    step = max(1, count // 7)
+    return [n for n in range(count) if (count - 1 - n) % step == 0]
+
+
 class ActivityChart(QWidget):
     """Requests per day, local against cloud, as paired bars."""
 
@@ -117,12 +124,13 @@ class ActivityChart(QWidget):
             return
         slot = area.width() / len(self.days)
         bar = max(2.0, slot * 0.35)
+        dated = set(labelled_days(len(self.days)))
         for n, d in enumerate(self.days):
             x = area.left() + n * slot + slot * 0.1
             for k, (count, color) in enumerate(((d.local, self.LOCAL), (d.cloud, self.CLOUD))):
                 h = area.height() * count / top
                 p.fillRect(QRectF(x + k * bar, area.bottom() - h, bar - 1, h), color)
-            if n % max(1, len(self.days) // 7) == 0:
+            if n in dated:
                 p.drawText(QRectF(x - 10, area.bottom() + 4, 60, 16), Qt.AlignmentFlag.AlignLeft, d.date[5:])
         p.end()
 
