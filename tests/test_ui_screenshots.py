@@ -58,6 +58,12 @@ def test_screenshots_of_every_view_in_light_and_dark(qtbot, services, tmp_path):
     tasks.schema.setCurrentText("invoice")
     with qtbot.waitSignal(tasks.finished, timeout=600_000):
         tasks.run_button.click()
+    window.show_view(2)
+    qtbot.wait(100)
+    table = tasks.table
+    assert all(table.columnWidth(c) >= table.sizeHintForColumn(c) for c in range(tasks.extraction.columnCount())), \
+        "no column squeezed below its text"
+    assert table.horizontalHeader().length() >= table.viewport().width(), "the columns fill the pane, no gap at the right"
     window.privacy.refresh()
     with qtbot.waitSignal(chat.viewer.loaded, timeout=60_000):
         chat.chips[0].click()

@@ -54,6 +54,12 @@ def test_extraction_over_many_files_fills_the_table_and_exports_what_it_shows(qt
     filled = sum(bool(model.index(r, c).data()) for r in range(10) for c in range(1, len(headers) - 2))
     assert filled >= 25, "most fields found"
     assert all(model.index(r, len(headers) - 1).data() == "on this computer" for r in range(10))
+    table = tasks.table
+    for width in (1400, window.minimumSizeHint().width()):  # room to spare, then too little: it scrolls sideways
+        window.resize(width, window.height())
+        qtbot.wait(50)
+        assert all(table.columnWidth(c) >= table.sizeHintForColumn(c) for c in range(len(headers))), "no column squeezed below its text"
+        assert table.horizontalHeader().length() >= table.viewport().width(), "no gap at the right"
     # A found value's tooltip quotes its evidence; clicking it opens the source viewer there.
     col = headers.index("invoice_number")
     row = next(r for r in range(10) if model.index(r, col).data())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,11 +26,30 @@ class ExtractionRow:
     error: str | None = None
 
 
-def cell_text(value) -> str:
+_LAST_DIGITS = re.compile(r"[.,](\d+)\D*$")
+
+
+def number_text(value: float, written: str | None) -> str:
+    """A number with the decimals the document wrote it with ("EUR 4,800.00" -> "4800.00", "325.50"
+    -> "325.50", where str gave "4800.0" and "325.5"); without a written form, no bare ".0". The
+    last digit group counts as decimals only when the value's own decimals match it, so the
+    "800" of "4,800" is a thousands group."""
+    found = _LAST_DIGITS.search(written or "")
+    if found:
+        decimals = found.group(1)
+        shown = f"{value:.{len(decimals)}f}"
+        if shown.endswith("." + decimals):
+            return shown
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else str(value)
+
+
+def cell_text(value, written: str | None = None) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float):
+        return number_text(value, written)
     return str(value)
 
 
@@ -78,12 +98,18 @@ class ExtractionModel(QAbstractTableModel):
             return f"{row.confidence:.0%}" if row.error is None else ""
         if name == "Route":
             return ("sent to the cloud" if row.route == "cloud" else "on this computer") if row.error is None else row.error
-        return cell_text((row.data or {}).get(name))
+        return cell_text((row.data or {}).get(name), self.written(row, name))
 
     @staticmethod
     def _span_for(row: ExtractionRow, field: str) -> dict | None:
         """The field's evidence; for a list or object, that of its first element found."""
         return row.spans.get(field) or next((s for k, s in row.spans.items() if k.startswith((f"{field}[", f"{field}."))), None)
+
+    @staticmethod
+    def written(row: ExtractionRow, field: str) -> str | None:
+        """The field's value as the file has it."""
+        span = row.spans.get(field)
+        return row.source.text[span["start"]:span["end"]] if span and row.source is not None else None
 
     def evidence(self, row: ExtractionRow, field: str) -> str | None:
         span = self._span_for(row, field)
@@ -101,6 +127,8 @@ class ExtractionModel(QAbstractTableModel):
         row = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return self.display(row, index.column())
+        if role == Qt.ItemDataRole.TextAlignmentRole and type((row.data or {}).get(self.field_of(index.column()) or "")) in (int, float):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)  # figures line up by their last digit
         if role == Qt.ItemDataRole.ToolTipRole:
             field = self.field_of(index.column())
             if field is not None:

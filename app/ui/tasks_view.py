@@ -59,6 +59,32 @@ def badge_html(result) -> str:
     return f"<small>confidence {result.confidence:.0%} · {route}</small>"
 
 
+class FittedTable(QTableView):
+    """Columns as wide as their contents; the last stretches over room to spare, but only while
+    there is some: Qt's stretch alone squeezed it below its contents ('on this computer' on two
+    lines), so a table too wide for its pane scrolls sideways instead."""
+
+    def fit_columns(self) -> None:
+        header = self.horizontalHeader()
+        header.setStretchLastSection(False)
+        self.resizeColumnsToContents()
+        self._stretch_if_room()
+
+    def _stretch_if_room(self) -> None:
+        header = self.horizontalHeader()
+        needed = sum(max(self.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(header.count()))
+        if header.stretchLastSection() and needed > self.viewport().width():
+            header.setStretchLastSection(False)
+            self.resizeColumnToContents(header.count() - 1)
+        elif not header.stretchLastSection():
+            header.setStretchLastSection(needed <= self.viewport().width())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self.model() is not None and self.model().rowCount():
+            self._stretch_if_room()
+
+
 class TasksView(QWidget):
     """Files dropped here run the current task (sorted and routed by the window: `files_dropped`);
     dropped text becomes the pasted text and runs it."""
@@ -134,12 +160,12 @@ class TasksView(QWidget):
         self.output.setAccessibleName("Task results")
         self.output.setPlaceholderText("Results appear here, each with its confidence and whether it was made on this computer.")
         self.extraction = ExtractionModel(self)
-        self.table = QTableView()
+        self.table = FittedTable()
         self.table.setModel(self.extraction)
         self.table.setAccessibleName("Extracted fields, one row per file")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.clicked.connect(self.open_cell)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(False)  # one line a row; a squeezed cell elides
         table_box = QWidget()
         tb = QVBoxLayout(table_box)
         tb.setContentsMargins(0, 0, 0, 0)
@@ -157,7 +183,7 @@ class TasksView(QWidget):
         self.results_stack.addWidget(table_box)
         rbox.addWidget(self.results_stack, 1)
 
-        fill_with_panes(self, inputs, right, [330, 770])
+        fill_with_panes(self, inputs, right, [290, 890])
 
     def _combo(self, items, name: str) -> QComboBox:
         combo = QComboBox()
@@ -424,7 +450,7 @@ class TasksView(QWidget):
     def _show_result(self, label, path, source, result) -> None:
         if result.task == "extract":
             self.extraction.add(ExtractionRow(label, path, result.data, result.spans or {}, result.confidence, result.route, source))
-            self.table.resizeColumnsToContents()
+            self.table.fit_columns()
             return
         if result.task == "classify":
             bars = "".join(
