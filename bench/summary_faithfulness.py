@@ -14,6 +14,10 @@ same prompt and passage). Hearth: summarize() as the app runs it. Per set, over 
 Sets: SROIE receipts (public, split into dev and test by app.core.evaluation.split; the check has
 no threshold to tune, so both halves are reported as measured) and tests/data/eval/summarize.jsonl
 (our own documents: a regression check, not evidence).
+
+Measured on 2026-12-03 (--limit 30, about 12 min): invented figures SROIE dev 23/30 parts -> 0,
+test 23/35 -> 0, own set 30/124 -> 0; unfinished 19 -> 3, 24 -> 3, 65 -> 1; own-set keywords 52.0% ->
+52.7% (47.3% when a sentence with an invented figure was dropped, not replaced by the one it retold).
 """
 
 from __future__ import annotations

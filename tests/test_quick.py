@@ -7,6 +7,7 @@ import pytest
 
 from app.core import quick
 from app.core import settings as settings_mod
+from app.core import streams
 from app.core.routing.policy import decide
 from app.core.settings import CloudSettings, TaskCloudPolicy
 from app.core.tasks.result import TaskError
@@ -17,12 +18,9 @@ TEXT = ("Hi Dana, the quarterly budget review moved to Thursday 14 March at 10:0
 
 
 def drain(stream):
+    """The stream's pieces and its result."""
     pieces = []
-    while True:
-        try:
-            pieces.append(next(stream))
-        except StopIteration as done:
-            return pieces, done.value
+    return pieces, streams.drain(stream, pieces.append)
 
 
 def test_every_action_has_a_task_and_its_options_are_checked():

@@ -53,13 +53,19 @@ def _checked(pieces: list[str], tokens_out: int, max_tokens: int = 64) -> tuple[
     return streamed, summary
 
 
-def test_a_sentence_with_a_figure_the_passage_lacks_is_dropped_and_what_streams_is_the_summary():
+def test_a_sentence_with_a_figure_the_passage_lacks_gives_way_to_the_one_it_retold_and_what_streams_is_the_summary():
     pieces = ["The review", " moved to 14 March at 2:", "05 PM in room 3B. Costs ", "rose 12% last quarter.", " The room is 4B."]
     streamed, summary = _checked(pieces, tokens_out=30)
-    assert summary == "Costs rose 12% last quarter. The room is 4B."
+    # the meeting's sentence, with its real time and room, where the check used to drop the part's main fact
+    assert summary == "The budget review moved to Thursday 14 March at 10:00 in room 4B. Costs rose 12% last quarter. The room is 4B."
     assert "".join(streamed) == summary  # the stream is the summary, not a draft replaced later
     assert invented_figures("at 2:05 PM in room 3B", PASSAGE) == ["2", "05", "3"]
     assert invented_figures("on March 14 at 10:00", PASSAGE) == []  # reordered, not invented
+
+
+def test_a_sentence_with_an_invented_figure_is_dropped_when_it_retells_nothing_and_a_quote_comes_once():
+    assert _checked(["Call 555 0100 now. Costs rose 12% last quarter."], tokens_out=30)[1] == "Costs rose 12% last quarter."
+    assert _checked(["Costs rose 15% last quarter. Costs rose 12% last quarter."], tokens_out=30)[1] == "Costs rose 12% last quarter."
 
 
 def test_the_sentence_the_token_limit_cut_ends_in_an_ellipsis_not_in_half_a_word():

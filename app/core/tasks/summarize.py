@@ -7,9 +7,11 @@ are the summary.
 
 A small model invents figures (a meeting "at 2:05 PM in room 3B" from "10:00 in room 4B") and
 stops mid-sentence at its token limit. So its words are passed on a sentence at a time, once
-the sentence is complete: a sentence with a number its passage does not hold is dropped, and
-the unfinished one the limit cut ends in an ellipsis. What streams is the summary. A part left with nothing
-is given its passage's most central sentences instead: quoted, so faithful.
+the sentence is complete: a sentence with a number its passage does not hold gives way to the
+passage's sentence it shares most words with (the one it retold: its fact stays, with the right
+figures), or is dropped when it shares none, and the unfinished one the limit cut ends in an
+ellipsis. What streams is the summary. A part left with nothing is given its passage's most
+central sentences instead: quoted, so faithful.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ SYSTEM = "You summarize passages of a document. Write one or two plain sentences
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n{2,}")
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _FIGURE = re.compile(r"\d+")
-_STREAMED_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")  # where a sentence of the model's ends as it streams
+_SENTENCE_OR_LINE = re.compile(r"(?<=[.!?])\s+|\n+")  # where a sentence ends: in the model's stream, or a passage's line
 _ENDS = (".", "!", "?", "\u2026", '"', "\u201d", ")")
 _STOP = frozenset("the and for are was were with that this from have has not but you your they their its will can all any "
                   "which when what who into than then there these those been also such our out one two may more most".split())
@@ -77,22 +79,37 @@ def invented_figures(sentence: str, source: str) -> list[str]:
     return [f for f in _FIGURE.findall(sentence) if f not in held]
 
 
+def _content_words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text)} - _STOP
+
+
+def retold(sentence: str, passage: str) -> str | None:
+    """The passage's sentence (or line: a receipt has no sentences) that shares most content words
+    with `sentence`; None when none shares one."""
+    words = _content_words(sentence)
+    scored = [(len(words & _content_words(s)), s.strip()) for s in _SENTENCE_OR_LINE.split(passage) if s.strip()]
+    best = max(scored, key=lambda pair: pair[0], default=(0, None))
+    return best[1] if best[0] else None
+
+
 def faithful_sentences(stream, passage: str, gen: Generation, max_tokens: int) -> Generator[str, None, str]:
-    """Pass the model's text on a sentence at a time, dropping sentences with invented figures;
-    the one the token limit cut ends in an ellipsis (what it says is often the part's main fact,
-    so it is kept). Returns what was passed on."""
+    """Pass the model's text on a sentence at a time; a sentence with invented figures gives way to
+    the passage's sentence it retold (quoted once), and the one the token limit cut ends in an
+    ellipsis (what it says is often the part's main fact, so it is kept). Returns what was passed on."""
     kept: list[str] = []
 
     def keep(sentence: str):
         sentence = sentence.strip()
-        if sentence and not invented_figures(sentence, passage):
+        if sentence and invented_figures(sentence, passage):
+            sentence = retold(sentence, passage) or ""
+        if sentence and sentence not in kept:
             yield (" " if kept else "") + sentence
             kept.append(sentence)
 
     buffer = ""
     for piece in stream:
         buffer += piece
-        *complete, buffer = _STREAMED_SENTENCE.split(buffer)
+        *complete, buffer = _SENTENCE_OR_LINE.split(buffer)
         for sentence in complete:
             yield from keep(sentence)
     tail = buffer.strip()
