@@ -68,6 +68,14 @@ def test_a_sentence_with_an_invented_figure_is_dropped_when_it_retells_nothing_a
     assert _checked(["Costs rose 15% last quarter. Costs rose 12% last quarter."], tokens_out=30)[1] == "Costs rose 12% last quarter."
 
 
+def test_a_sentence_about_the_prompt_gives_way_to_the_one_it_retold_or_is_dropped():
+    talk = ["The passage explains that costs rose last quarter. ", "Here's a revised version of the passage: ", "Costs rose 12% last quarter."]
+    assert _checked(talk, tokens_out=30)[1] == "Costs rose 12% last quarter."  # the first retold it, the second retold nothing
+    speaks = "The passage of the bill took a week. The vote was close."
+    kept = drain(faithful_sentences(iter(["The passage of the bill took a week."]), speaks, Generation(tokens_out=9), 64))
+    assert kept == "The passage of the bill took a week."  # the document's own word
+
+
 def test_the_sentence_the_token_limit_cut_ends_in_an_ellipsis_not_in_half_a_word():
     cut = ["Costs rose 12% last quarter.", " The board was unhappy, and we ne"]
     assert _checked(cut, tokens_out=64)[1] == "Costs rose 12% last quarter. The board was unhappy, and we\u2026"

@@ -9,8 +9,10 @@ A small model invents figures (a meeting "at 2:05 PM in room 3B" from "10:00 in 
 stops mid-sentence at its token limit. So its words are passed on a sentence at a time, once
 the sentence is complete: a sentence with a number its passage does not hold gives way to the
 passage's sentence it shares most words with (the one it retold: its fact stays, with the right
-figures), or is dropped when it shares none, and the unfinished one the limit cut ends in an
-ellipsis. What streams is the summary. A part left with nothing is given its passage's most
+figures), or is dropped when it shares none; so does a sentence about the prompt rather than
+the document ("The passage provides a clear explanation...", "Here's a revised version of the
+passage": the word is the prompt's, which the document lacks). The unfinished one the limit cut
+ends in an ellipsis. What streams is the summary. A part left with nothing is given its passage's most
 central sentences instead: quoted, so faithful.
 """
 
@@ -34,6 +36,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n{2,}")
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _FIGURE = re.compile(r"\d+")
 _SENTENCE_OR_LINE = re.compile(r"(?<=[.!?])\s+|\n+")  # where a sentence ends: in the model's stream, or a passage's line
+_PROMPT_WORD = re.compile(r"\bpassages?\b", re.IGNORECASE)  # what SYSTEM calls the text it is given
 _ENDS = (".", "!", "?", "\u2026", '"', "\u201d", ")")
 _STOP = frozenset("the and for are was were with that this from have has not but you your they their its will can all any "
                   "which when what who into than then there these those been also such our out one two may more most".split())
@@ -79,6 +82,11 @@ def invented_figures(sentence: str, source: str) -> list[str]:
     return [f for f in _FIGURE.findall(sentence) if f not in held]
 
 
+def about_the_prompt(sentence: str, passage: str) -> bool:
+    """The sentence speaks of 'the passage', the prompt's word, which the passage itself lacks."""
+    return bool(_PROMPT_WORD.search(sentence)) and not _PROMPT_WORD.search(passage)
+
+
 def _content_words(text: str) -> set[str]:
     return {w.lower() for w in _WORD.findall(text)} - _STOP
 
@@ -86,21 +94,21 @@ def _content_words(text: str) -> set[str]:
 def retold(sentence: str, passage: str) -> str | None:
     """The passage's sentence (or line: a receipt has no sentences) that shares most content words
     with `sentence`; None when none shares one."""
-    words = _content_words(sentence)
+    words = _content_words(_PROMPT_WORD.sub(" ", sentence))
     scored = [(len(words & _content_words(s)), s.strip()) for s in _SENTENCE_OR_LINE.split(passage) if s.strip()]
     best = max(scored, key=lambda pair: pair[0], default=(0, None))
     return best[1] if best[0] else None
 
 
 def faithful_sentences(stream, passage: str, gen: Generation, max_tokens: int) -> Generator[str, None, str]:
-    """Pass the model's text on a sentence at a time; a sentence with invented figures gives way to
-    the passage's sentence it retold (quoted once), and the one the token limit cut ends in an
+    """Pass the model's text on a sentence at a time; a sentence with invented figures, or about
+    the prompt, gives way to the passage's sentence it retold (quoted once), and the one the token limit cut ends in an
     ellipsis (what it says is often the part's main fact, so it is kept). Returns what was passed on."""
     kept: list[str] = []
 
     def keep(sentence: str):
         sentence = sentence.strip()
-        if sentence and invented_figures(sentence, passage):
+        if sentence and (invented_figures(sentence, passage) or about_the_prompt(sentence, passage)):
             sentence = retold(sentence, passage) or ""
         if sentence and sentence not in kept:
             yield (" " if kept else "") + sentence
