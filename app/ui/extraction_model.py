@@ -127,8 +127,10 @@ class ExtractionModel(QAbstractTableModel):
         row = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return self.display(row, index.column())
-        if role == Qt.ItemDataRole.TextAlignmentRole and type((row.data or {}).get(self.field_of(index.column()) or "")) in (int, float):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)  # figures line up by their last digit
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            value = (row.data or {}).get(self.field_of(index.column()) or "")
+            # figures line up by their last digit (a yes/no is a bool, no figure)
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter) if type(value) in (int, float) else None
         if role == Qt.ItemDataRole.ToolTipRole:
             field = self.field_of(index.column())
             if field is not None:

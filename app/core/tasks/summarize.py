@@ -11,9 +11,9 @@ the sentence is complete: a sentence with a number its passage does not hold giv
 passage's sentence it shares most words with (the one it retold: its fact stays, with the right
 figures), or is dropped when it shares none; so does a sentence about the prompt rather than
 the document ("The passage provides a clear explanation...", "Here's a revised version of the
-passage": the word is the prompt's, which the document lacks). The unfinished one the limit cut
-ends in an ellipsis. What streams is the summary. A part left with nothing is given its passage's most
-central sentences instead: quoted, so faithful.
+passage": the word is the prompt's, which the document lacks). The unfinished one the limit
+cut ends in an ellipsis. What streams is the summary. A part left with nothing is given its
+passage's most central sentences instead: quoted, so faithful.
 """
 
 from __future__ import annotations
@@ -102,8 +102,9 @@ def retold(sentence: str, passage: str) -> str | None:
 
 def faithful_sentences(stream, passage: str, gen: Generation, max_tokens: int) -> Generator[str, None, str]:
     """Pass the model's text on a sentence at a time; a sentence with invented figures, or about
-    the prompt, gives way to the passage's sentence it retold (quoted once), and the one the token limit cut ends in an
-    ellipsis (what it says is often the part's main fact, so it is kept). Returns what was passed on."""
+    the prompt, gives way to the passage's sentence it retold (quoted once), and the one the
+    token limit cut ends in an ellipsis (what it says is often the part's main fact, so it is
+    kept). Returns what was passed on."""
     kept: list[str] = []
 
     def keep(sentence: str):
