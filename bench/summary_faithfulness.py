@@ -51,15 +51,17 @@ def texts(limit: int) -> dict[str, list[tuple[str, list[str]]]]:
 
 def timed(stream) -> tuple[list[str], float, object]:
     """The pieces, the seconds to the first piece with a word, and the generator's return value."""
-    started, first, pieces = time.perf_counter(), None, []
-    while True:
-        try:
-            piece = next(stream)
-        except StopIteration as stop:
-            return pieces, (first or time.perf_counter()) - started, stop.value
-        if first is None and any(ch.isalnum() for ch in piece):  # a word, not the bullet's "- "
-            first = time.perf_counter()
+    from app.core.streams import drain
+
+    started, firsts, pieces = time.perf_counter(), [], []
+
+    def each(piece: str) -> None:
+        if not firsts and any(ch.isalnum() for ch in piece):  # a word, not the bullet's "- "
+            firsts.append(time.perf_counter())
         pieces.append(piece)
+
+    value = drain(stream, each)
+    return pieces, (firsts[0] if firsts else time.perf_counter()) - started, value
 
 
 def baseline_parts(engine, text: str, length: str) -> tuple[list[str], float]:

@@ -71,13 +71,15 @@ class FittedTable(QTableView):
         self._stretch_if_room()
 
     def _stretch_if_room(self) -> None:
+        """The others keep their contents' widths, so only the last column's own is measured here."""
         header = self.horizontalHeader()
-        needed = sum(max(self.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(header.count()))
-        if header.stretchLastSection() and needed > self.viewport().width():
-            header.setStretchLastSection(False)
-            self.resizeColumnToContents(header.count() - 1)
-        elif not header.stretchLastSection():
-            header.setStretchLastSection(needed <= self.viewport().width())
+        last = header.count() - 1
+        own = max(self.sizeHintForColumn(last), header.sectionSizeHint(last))
+        fits = header.length() - header.sectionSize(last) + own <= self.viewport().width()
+        if header.stretchLastSection() != fits:
+            header.setStretchLastSection(fits)
+            if not fits:
+                self.resizeColumnToContents(last)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
