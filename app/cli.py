@@ -74,9 +74,9 @@ def cmd_models_recommend(args) -> int:
 
     rec = recommend(args.cores, int(args.memory_gib * (1 << 30)) if args.memory_gib else None)
     if args.json:
-        _print_json({"name": rec.name, "reason": rec.reason, "cores": rec.cores, "memory_bytes": rec.memory_bytes})
+        _print_json({"name": rec.name, "reason": rec.reason, "advice": rec.advice, "cores": rec.cores, "memory_bytes": rec.memory_bytes})
     else:
-        print(f"{rec.name}: {rec.reason}")
+        print(rec.advice)
     return EXIT_OK
 
 

@@ -149,7 +149,7 @@ def test_settings_import_verify_and_reload_the_model_in_the_background(qtbot, wi
     from app.core.models.registry import recommend
 
     rec = recommend()  # the CLI's rule, shown
-    assert view.recommendation.text() == f"{rec.name} \u2014 {rec.reason}."  # model names as the CLI spells them
+    assert view.recommendation.text() == rec.advice  # the CLI's sentence, model names as it spells them
     from app.core.llm.cpu import installed_library
 
     offload = installed_library().gpu_offload  # False for the CPU build `make` installs, true for a GPU one

@@ -88,7 +88,7 @@ class SettingsView(QWidget):
         self.model_status = StatusLine("Model status")
         form.addRow("", self.model_status)
         rec = registry.recommend()  # the same rule as `hearth models recommend`: this machine's cores and memory
-        self.recommendation = QLabel(f"{rec.name} \u2014 {rec.reason}.")  # model names keep their case
+        self.recommendation = QLabel(rec.advice)  # model names keep their case
         self.recommendation.setWordWrap(True)
         self.recommendation.setAccessibleName("Chat model recommended for this computer")
         form.addRow("For this computer", self.recommendation)

@@ -314,6 +314,12 @@ class Recommendation:
     cores: int
     memory_bytes: int | None
 
+    @property
+    def advice(self) -> str:
+        """The recommendation as one sentence, as the CLI and the settings page say it."""
+        verb = "Keep the default" if self.name == find(None, "chat").name else "Use"
+        return f"{verb}, {self.name}: {self.reason}."
+
 
 def machine() -> tuple[int, int | None]:
     """Usable cores and physical memory (None where the platform does not say)."""
@@ -335,10 +341,9 @@ def recommend(cores: int | None = None, memory_bytes: int | None = None) -> Reco
     big_enough = cores >= LARGER_MIN_CORES and (memory_bytes or 0) >= LARGER_MIN_MEMORY
     gib = f"{memory_bytes / (1 << 30):.0f} GiB" if memory_bytes else "unknown memory"
     if not LARGER_MEASURED_BETTER:
-        return Recommendation(default, f"{LARGER_CHAT} measured no better than the default on the benchmarks (answers quote your documents "
-                              "first; classification and extraction do not use the chat model), and it is 11x larger: keep the default",
-                              cores, memory_bytes)
+        return Recommendation(default, f"{LARGER_CHAT} measured no better on the benchmarks (answers quote your documents first; "
+                              "classification and extraction do not use the chat model) and is 11\u00d7 larger", cores, memory_bytes)
     if big_enough:
-        return Recommendation(LARGER_CHAT, f"{cores} cores and {gib}: enough for {LARGER_CHAT}, which measured better", cores, memory_bytes)
-    return Recommendation(default, f"{cores} cores and {gib}: {LARGER_CHAT} needs at least {LARGER_MIN_CORES} cores and "
-                          f"{LARGER_MIN_MEMORY >> 30} GiB to answer in seconds", cores, memory_bytes)
+        return Recommendation(LARGER_CHAT, f"it measured better, and {cores} cores with {gib} are enough for it", cores, memory_bytes)
+    return Recommendation(default, f"{LARGER_CHAT} needs at least {LARGER_MIN_CORES} cores and {LARGER_MIN_MEMORY >> 30} GiB "
+                          f"to answer in seconds; this computer has {cores} cores and {gib}", cores, memory_bytes)
