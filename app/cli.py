@@ -178,11 +178,11 @@ def _run_task(args, task: str, inputs: dict) -> int:
     if result.route == "cloud":
         print(f"\n\n[answer from the cloud model, local confidence {result.confidence:.2f}]\n{result.text}")
     print()
-    if result.citations:
-        from app.core.conversations import sources_heading, where
+    from app.core.conversations import source_groups, where
 
-        print(f"  {sources_heading(result.abstained)}")
-        for n, c in enumerate(result.citations, start=1):
+    for heading, cited in source_groups(result.citations, result.abstained, result.route):
+        print(f"  {heading}")
+        for n, c in cited:
             print(f"  [{n}] {c.file}, {where(c)}: \"{c.quote}\"")
     if result.label is not None:
         print(result.label + "  " + ", ".join(f"{k} {v:.0%}" for k, v in sorted(result.scores.items(), key=lambda kv: -kv[1])))

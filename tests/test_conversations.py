@@ -49,8 +49,10 @@ def test_markdown_export_has_every_turn_and_its_citations():
     text = store.to_markdown(fill(store))
     assert text.startswith("# How many vacation days do I get?\n")
     assert "**You:** How many vacation days do I get?" in text and "**You:** And the rent?" in text
-    assert "1. handbook.pdf, p. 2: \u201cFull-time employees receive 25 paid vacation days.\u201d" in text
-    assert "2. lease.md, lines 4\u20136: \u201cThe rent is $1,450 a month.\u201d" in text
+    # the local answer quotes its first citation and only found the second; the cloud wrote from what it was sent
+    assert ("Quoted from:\n1. handbook.pdf, p. 2: \u201cFull-time employees receive 25 paid vacation days.\u201d\n\n"
+            "Also found:\n2. lease.md, lines 4\u20136: \u201cThe rent is $1,450 a month.\u201d\n") in text
+    assert "Sources:\n1. lease.md, lines 4\u20136: \u201cThe rent is $1,450 a month.\u201d" in text
     assert "_Confidence 83%, answered on this computer._" in text
     assert "answered by the cloud model (ledger #7)" in text
 
@@ -74,7 +76,7 @@ def test_a_refusal_keeps_what_it_searched_apart_from_sources(tmp_path):
     text = Conversations(path).to_markdown(1)
     assert "Searched:\n1. lease.md, lines 4\u20136" in text and "Sources:" not in text
     store = Conversations()
-    assert "Sources:\n1. handbook.pdf" in store.to_markdown(fill(store))
+    assert "Quoted from:\n1. handbook.pdf" in store.to_markdown(fill(store))
 
 
 def test_long_questions_make_short_titles():

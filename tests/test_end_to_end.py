@@ -29,7 +29,7 @@ def test_cli_ingest_then_ask_cites_page_two(guide_pdf, hearth_home):
 
     shown = run_cli("ask", "How often must the lamp be cleaned, and with what?")  # as a person reads it
     assert shown.returncode == 0, shown.stderr
-    assert "\n  Sources:\n  [1] keeper-manual.pdf, p. 2: \"" in shown.stdout, shown.stdout
+    assert "\n  Quoted from:\n  [1] keeper-manual.pdf, p. 2: \"" in shown.stdout, shown.stdout
 
     refused = run_cli("ask", "What is the office Wi-Fi password?")  # the manual never says: a refusal
     assert refused.returncode == 0, refused.stderr

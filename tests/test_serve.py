@@ -96,7 +96,7 @@ def test_a_collection_gives_a_cited_answer_in_the_text_and_the_extension(start_a
     api = client(start_api())
     reply = api.chat.completions.create(model="hearth-ask:manuals", messages=[{"role": "user", "content": QUESTION}])
     text = reply.choices[0].message.content
-    assert "every Tuesday" in text and "Sources:\n[1] keeper-manual.pdf, p. 2" in text
+    assert "every Tuesday" in text and "Quoted from:\n[1] keeper-manual.pdf, p. 2" in text
     hearth = reply.model_extra["hearth"]
     assert hearth["task"] == "ask" and hearth["citations"][0]["page"] == 2 and hearth["citations"][0]["file"] == "keeper-manual.pdf"
     # The same through the extension field, streamed: the sources come at the end of the text.
@@ -111,8 +111,10 @@ def test_a_collection_gives_a_cited_answer_in_the_text_and_the_extension(start_a
 def test_the_sources_in_the_text_are_headed_and_placed_as_the_window_shows_them():
     page = Citation("manual.pdf", "/d/manual.pdf", 2, None, None, "clean it", 0.8)
     whole = Citation("notes.txt", "/d/notes.txt", None, None, None, "the whole note", 0.5)
-    answer = sources_text(TaskResult("Weekly.", 0.9, citations=[page, whole]))
-    assert answer == "\n\nSources:\n[1] manual.pdf, p. 2: \u201cclean it\u201d\n[2] notes.txt, whole file: \u201cthe whole note\u201d"
+    answer = sources_text(TaskResult("\u201cClean it\u201d weekly.", 0.9, citations=[page, whole]))
+    assert answer == "\n\nQuoted from:\n[1] manual.pdf, p. 2: \u201cclean it\u201d\n\nAlso found:\n[2] notes.txt, whole file: \u201cthe whole note\u201d"
+    cloud = sources_text(TaskResult("Weekly.", 0.9, citations=[page, whole], route="cloud"))  # written from all it was sent
+    assert cloud == "\n\nSources:\n[1] manual.pdf, p. 2: \u201cclean it\u201d\n[2] notes.txt, whole file: \u201cthe whole note\u201d"
     refusal = sources_text(TaskResult("The documents don't say.", 0.7, citations=[page], abstained=True))
     assert refusal.startswith("\n\nSearched:\n[1] manual.pdf, p. 2") and "Sources:" not in refusal
     assert sources_text(TaskResult("No passages.", 0.2)) == ""

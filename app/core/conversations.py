@@ -175,9 +175,9 @@ class Conversations:
             route = "answered on this computer" if m.route != "cloud" else f"answered by the cloud model (ledger #{m.ledger_id})"
             if m.confidence is not None:
                 out += [f"_Confidence {m.confidence:.0%}, {route}._", ""]
-            if m.citations:
-                out.append(sources_heading(m.abstained))
-                out += [f"{n}. {c.file}, {where(c)}: \u201c{c.quote}\u201d" for n, c in enumerate(m.citations, start=1)]
+            for heading, cited in source_groups(m.citations, m.abstained, m.route):
+                out.append(heading)
+                out += [f"{n}. {c.file}, {where(c)}: \u201c{c.quote}\u201d" for n, c in cited]
                 out.append("")
         return "\n".join(out).rstrip() + "\n"
 
@@ -186,9 +186,18 @@ class Conversations:
             self._db.close()
 
 
-def sources_heading(abstained: bool) -> str:
-    """What a message's citations are, said above them in every front end."""
-    return "Searched:" if abstained else "Sources:"
+def source_groups(citations: list[Citation], abstained: bool, route: str) -> list[tuple[str, list[tuple[int, Citation]]]]:
+    """A message's citations, numbered from 1, under what they are, as every front end says it: a
+    refusal's are what it searched; a local answer quotes its first and only found the others (an
+    answer about leave listed a lease among its "sources"); the cloud wrote from all of them."""
+    numbered = list(enumerate(citations, start=1))
+    if not numbered:
+        return []
+    if abstained:
+        return [("Searched:", numbered)]
+    if route == "cloud":
+        return [("Sources:", numbered)]
+    return [("Quoted from:", numbered[:1])] + ([("Also found:", numbered[1:])] if len(numbered) > 1 else [])
 
 
 def where(citation: Citation) -> str:

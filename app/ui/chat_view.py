@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.activity import Activity
-from app.core.conversations import Conversations, Message, sources_heading, title_from, where
+from app.core.conversations import Conversations, Message, source_groups, title_from, where
 from app.core.tasks.result import Citation
 from app.ui.consent import ConsentBroker
 from app.ui.flow_layout import FlowLayout
@@ -70,6 +70,13 @@ CHIP_STYLE = ("QPushButton { border: 1px solid palette(mid); border-radius: 10px
               " QPushButton:hover, QPushButton:focus { border-color: palette(highlight); }")
 
 
+# What each heading of the chips means, said on hover (the headings: app.core.conversations.source_groups).
+HEADING_TIPS = {"Searched:": "The passages looked at: none of them answers the question",
+                "Quoted from:": "The passage the answer quotes: click it to open it there",
+                "Also found:": "Other passages the search found; the answer does not quote them",
+                "Sources:": "The passages the cloud model wrote the answer from: click one to open it there"}
+
+
 def citation_label(n: int, c: Citation) -> str:
     return f"[{n}] {c.file}, {where(c)}"
 
@@ -89,6 +96,7 @@ class ChatView(QWidget):
         self.conversation: int | None = None
         self.ask_worker: GeneratorWorker | None = None
         self.chips: list[QPushButton] = []
+        self.headings: list[QLabel] = []  # one before each group of chips
         self.last_result = None
         self.viewer = SourceViewer(jobs)
         self._build()
@@ -157,9 +165,6 @@ class ChatView(QWidget):
         chips.setAccessibleName("Sources of the answer")
         self.chip_row = FlowLayout(chips)  # chips wrap onto a second row rather than scroll out of sight
         self.chip_row.setContentsMargins(0, 0, 0, 0)
-        self.sources_label = QLabel("")  # what the chips are: an answer's sources, or what a refusal searched
-        self.sources_label.hide()
-        self.chip_row.addWidget(self.sources_label)
         box.addWidget(chips)
         ask_row = QHBoxLayout()
         self.question = QLineEdit()
@@ -234,11 +239,10 @@ class ChatView(QWidget):
             if m.confidence is not None:
                 meta.append(f"confidence {m.confidence:.0%}")
             meta.append("cloud, ledger #%s" % m.ledger_id if m.route == "cloud" else "on this computer")
-            links = " ".join(f'<a href="cite:{id(c)}">{html.escape(citation_label(n, c))}</a>'
-                             for n, c in enumerate(m.citations, start=1))
+            sources = " · ".join(heading + " " + " ".join(f'<a href="cite:{id(c)}">{html.escape(citation_label(n, c))}</a>' for n, c in cited)
+                                 for heading, cited in source_groups(m.citations, m.abstained, m.route))
             self._links.update({f"cite:{id(c)}": c for c in m.citations})
-            heading = sources_heading(m.abstained) if m.citations else ""
-            parts.append(f"<p><b>Hearth:</b> {text}<br><small>{' · '.join(meta)}</small><br><small>{heading} {links}</small></p>")
+            parts.append(f"<p><b>Hearth:</b> {text}<br><small>{' · '.join(meta)}</small><br><small>{sources}</small></p>")
         self.transcript.setHtml("".join(parts))
         self.transcript.verticalScrollBar().setValue(self.transcript.verticalScrollBar().maximum())
 
@@ -300,11 +304,10 @@ class ChatView(QWidget):
         self.answer.clear()
         self.confidence.hide()
         self.route.hide()
-        for chip in self.chips:
-            self.chip_row.removeWidget(chip)
-            chip.deleteLater()
-        self.chips = []
-        self.sources_label.hide()
+        for widget in self.headings + self.chips:
+            self.chip_row.removeWidget(widget)
+            widget.deleteLater()
+        self.headings, self.chips = [], []
 
     def ask(self) -> GeneratorWorker | None:
         question = self.question.text().strip()
@@ -373,18 +376,19 @@ class ChatView(QWidget):
             self.answer.setPlainText(result.text)  # the local draft streamed first; the cloud's answer replaces it
         confidence_badge(self.confidence, result.confidence)
         route_badge(self.route, result)
-        self.sources_label.setText(sources_heading(result.abstained))
-        self.sources_label.setToolTip("The passages looked at: none of them answers the question" if result.abstained
-                                      else "Where the answer comes from: click one to open it there")
-        self.sources_label.setVisible(bool(result.citations))
-        for n, c in enumerate(result.citations, start=1):
-            chip = QPushButton(citation_label(n, c))
-            chip.setToolTip(f"\u201c{c.quote}\u201d\n{c.path}\nsimilarity {c.score:.2f} · click to open at this place")
-            chip.setAccessibleName(f"Open source {n}: {c.file}, {where(c)}")
-            chip.setStyleSheet(CHIP_STYLE)
-            chip.clicked.connect(lambda _checked=False, c=c: self.open_citation(c))
-            self.chip_row.addWidget(chip)  # after the label
-            self.chips.append(chip)
+        for heading, cited in source_groups(result.citations, result.abstained, result.route):
+            label = QLabel(heading)  # what the chips after it are
+            label.setToolTip(HEADING_TIPS[heading])
+            self.chip_row.addWidget(label)
+            self.headings.append(label)
+            for n, c in cited:
+                chip = QPushButton(citation_label(n, c))
+                chip.setToolTip(f"\u201c{c.quote}\u201d\n{c.path}\nsimilarity {c.score:.2f} · click to open at this place")
+                chip.setAccessibleName(f"Open source {n} ({heading.rstrip(':').lower()}): {c.file}, {where(c)}")
+                chip.setStyleSheet(CHIP_STYLE)
+                chip.clicked.connect(lambda _checked=False, c=c: self.open_citation(c))
+                self.chip_row.addWidget(chip)
+                self.chips.append(chip)
         self.store.add_answer(self.conversation, result)
         self.activity.record(result)
         self.refresh_conversations()

@@ -16,7 +16,7 @@ from dataclasses import asdict
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.conversations import sources_heading, where
+from app.core.conversations import source_groups, where
 from app.core.tasks.result import TaskResult
 
 
@@ -88,10 +88,9 @@ def model_card(name: str) -> dict:
 def sources_text(result: TaskResult) -> str:
     """The citations as the end of the answer's text, for clients that show only the text, headed
     as the window heads them: a refusal's passages are what it searched, not its sources."""
-    if not result.citations:
-        return ""
-    lines = [f"[{n}] {c.file}, {where(c)}: \u201c{c.quote}\u201d" for n, c in enumerate(result.citations, start=1)]
-    return f"\n\n{sources_heading(result.abstained)}\n" + "\n".join(lines)
+    groups = source_groups(result.citations, result.abstained, result.route)
+    return "".join(f"\n\n{heading}\n" + "\n".join(f"[{n}] {c.file}, {where(c)}: \u201c{c.quote}\u201d" for n, c in cited)
+                   for heading, cited in groups)
 
 
 def extension(result: TaskResult) -> dict:
