@@ -45,7 +45,7 @@ class StandIn:
         self._services = Services(settings)
 
     def answer(self, case: dict) -> dict:
-        """{"label"} or {"data"}, and the escalation "status" (sent, or failed with "detail")."""
+        """{"label"} or {"data"} and {"text"}, and the escalation "status" (sent, or failed with "detail")."""
         if case in self.cache:
             return self.cache.get(case)
         if self._server is None:
@@ -55,12 +55,12 @@ class StandIn:
         from app.core.tasks.result import TaskResult
 
         task = case["task"]
-        inputs = {"text": case["input"], "labels": case.get("labels"), "schema": case.get("schema")}
+        inputs = {"text": case["input"], "labels": case.get("labels"), "schema": case.get("schema"), "length": case.get("length", "medium")}
         local = TaskResult(text="", confidence=0.0, task=task)
         result = escalate(self._services, router.cloud_request(self._services, task, inputs, local), local, "auto")
         esc = result.escalation or {}
         value = {"status": esc.get("status"), "detail": esc.get("detail", "")}
-        value |= {"label": result.label} if task == "classify" else {"data": result.data}
+        value |= {"label": result.label} if task == "classify" else {"data": result.data, "text": result.text}
         if value["status"] == "sent":  # a failure is not an answer: try it again next run
             self.cache.put(case, value)
         return value

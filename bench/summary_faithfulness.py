@@ -1,10 +1,14 @@
 """Summaries that keep to their document: invented figures and cut-off endings, before and after
 the sentence check (app.core.tasks.summarize.faithful_sentences), same model, same run.
 
-    scripts/test-session.sh --exec .venv/bin/python bench/summary_faithfulness.py [--limit N]
+    scripts/test-session.sh --exec .venv/bin/python bench/summary_faithfulness.py [--limit N] [--standin N]
 
 Baseline: the model's own text for each part, as summarize() passed it on before the check (the
-same prompt and passage). Hearth: summarize() as the app runs it. Per set, over every part:
+same prompt and passage). Hearth: summarize() as the app runs it. Stand-in cloud: the first
+--standin texts of each set (default 10; 0 leaves it out) summarized whole by the catalog's
+Qwen2.5-Coder-1.5B through Hearth's escalation path (bench/cloud_standin.py, cached per text), each
+summary one part scored against the whole text, untimed (it does not stream here). Per set, over
+every part:
   - invented: parts with a number their passage does not hold (each run of digits on its own);
   - unfinished: parts that end mid-sentence without saying so (the token limit stopped them);
   - prompt talk: parts with a sentence about "the passage", the prompt's word, not the document's;
@@ -16,10 +20,13 @@ Sets: SROIE receipts (public, split into dev and test by app.core.evaluation.spl
 no threshold to tune, so both halves are reported as measured) and tests/data/eval/summarize.jsonl
 (our own documents: a regression check, not evidence).
 
-Measured on 2026-12-03 (--limit 30, about 12 min): invented figures SROIE dev 23/30 parts -> 0,
-test 23/35 -> 0, own set 30/124 -> 0; unfinished 19 -> 3, 24 -> 3, 65 -> 1; prompt talk on the own
-set 20/124 -> 0 (none on SROIE); own-set keywords 52.0% -> 54.0% (47.3% when a sentence with an
-invented figure was dropped, not replaced by the one it retold; 52.7% before prompt talk was).
+Measured on 2026-12-03 (--limit 30 --standin 10, 22 min): invented figures SROIE dev 23/30 parts ->
+0 (stand-in 2/10 texts), test 23/35 -> 0 (stand-in 1/10), own set 30/124 -> 0 (stand-in 1/10);
+unfinished 19 -> 3, 24 -> 3, 65 -> 1 (stand-in 0 everywhere); prompt talk on the own set 20/124 -> 0
+(none on SROIE, stand-in 0); own-set keywords 52.0% -> 54.0%, stand-in 76.0% on its 10 texts (47.3%
+when a sentence with an invented figure was dropped, not replaced by the one it retold; 52.7% before
+prompt talk was). A figure the stand-in rewrites counts too: one SROIE test "0" is its "0.00" for the
+receipt's "(.00)".
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 EVAL = REPO / "tests" / "data" / "eval"
 
 
@@ -113,6 +121,27 @@ def score(parts: list[tuple[str, str]]) -> tuple[int, int, int, int]:
     return len(parts), invented, sum(unfinished(passage, out) for passage, out in parts), prompt_talk
 
 
+def standin_rows(sets: dict[str, list[tuple[str, list[str]]]], limit: int, length: str) -> list[tuple]:
+    """The stand-in cloud's row per set: its summary of each of the set's first `limit` texts."""
+    from cloud_standin import StandIn
+
+    standin, rows = StandIn(threads="2"), []  # 2: nothing else runs meanwhile
+    try:
+        for name, cases in sets.items():
+            sent = []
+            for n, (text, expected) in enumerate(cases[:limit]):
+                answer = standin.answer({"id": f"summary-{name}-{n}", "task": "summarize", "input": text, "length": length})
+                if answer["status"] != "sent":
+                    sys.exit(f"the stand-in failed on {name} #{n}: {answer['detail']}")
+                sent.append((text, answer["text"], expected))
+            shares = [s for _, summary, expected in sent if (s := keyword_share(summary, expected)) is not None]
+            rows.append((name, "stand-in", len(sent), *score([(text, summary) for text, summary, _ in sent]),
+                         f"{statistics.mean(shares):.1%}" if shares else "-", None))
+    finally:
+        standin.close()
+    return rows
+
+
 def keyword_share(summary: str, keywords: list[str]) -> float | None:
     return sum(k.lower() in summary.lower() for k in keywords) / len(keywords) if keywords else None
 
@@ -121,13 +150,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=30, help="texts per set")
     parser.add_argument("--length", default="medium")
+    parser.add_argument("--standin", type=int, default=10, help="texts per set the stand-in cloud summarizes (0: none)")
     args = parser.parse_args()
     os.environ.setdefault("HEARTH_HOME", tempfile.mkdtemp(prefix="hearth-bench-summary-"))
     from app.core.services import Services
 
     services = Services()
-    rows = []
-    for name, cases in texts(args.limit).items():
+    rows, sets = [], texts(args.limit)
+    for name, cases in sets.items():
         totals = {"baseline": [0, 0, 0, 0], "hearth": [0, 0, 0, 0]}
         first = {"baseline": [], "hearth": []}
         keywords = {"baseline": [], "hearth": []}
@@ -150,17 +180,21 @@ def main() -> int:
             n, invented, cut, talk = totals[who]
             kw = f"{statistics.mean(keywords[who]):.1%}" if keywords[who] else "-"
             rows.append((name, who, len(cases), n, invented, cut, talk, kw, statistics.median(first[who])))
-    print(f"\nsummaries ({args.length}), SmolLM2 default model; parts = one model summary each")
+    services.close()
+    if args.standin:
+        rows += standin_rows(sets, args.standin, args.length)
+        rows.sort(key=lambda row: list(sets).index(row[0]))  # each set's rows together (the sort is stable)
+    print(f"\nsummaries ({args.length}), SmolLM2 default model; stand-in: Qwen2.5-Coder-1.5B on the first {args.standin} texts"
+          " of each set, one part per text; parts = one model summary each")
     print(f"{'set':<18} {'who':<9} {'texts':>5} {'parts':>5} {'invented':>14} {'unfinished':>14} {'prompt talk':>14}"
           f" {'keywords':>8} {'first words':>11}")
     for name, who, count, n, invented, cut, talk, kw, seconds in rows:
         print(f"{name:<18} {who:<9} {count:>5} {n:>5} " + " ".join(f"{k:>5} {k / max(n, 1):>8.1%}" for k in (invented, cut, talk))
-              + f" {kw:>8} {seconds:>9.2f} s")
+              + f" {kw:>8} " + (f"{seconds:>9.2f} s" if seconds is not None else f"{'-':>11}"))
     for name in dict.fromkeys(r[0] for r in rows):
-        base, ours = (r for r in rows if r[0] == name)
+        base, ours = (r for r in rows if r[0] == name and r[1] != "stand-in")
         print(f"{name}: invented figures {ours[4]}/{ours[3]} vs baseline {base[4]}/{base[3]}; "
               f"first words {ours[8] / max(base[8], 1e-9):.2f}x the baseline's time")
-    services.close()
     return 0
 
 
