@@ -87,7 +87,8 @@ def model_card(name: str) -> dict:
 
 def sources_text(result: TaskResult) -> str:
     """The citations as the end of the answer's text, for clients that show only the text, headed
-    as the window heads them: a refusal's passages are what it searched, not its sources."""
+    as the window heads them (conversations.source_groups): what the answer quotes, what else was
+    found, what a refusal searched."""
     groups = source_groups(result.citations, result.abstained, result.route)
     return "".join(f"\n\n{heading}\n" + "\n".join(f"[{n}] {c.file}, {where(c)}: \u201c{c.quote}\u201d" for n, c in cited)
                    for heading, cited in groups)
