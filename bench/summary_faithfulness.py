@@ -135,8 +135,7 @@ def standin_rows(sets: dict[str, list[tuple[str, list[str]]]], limit: int, lengt
                     sys.exit(f"the stand-in failed on {name} #{n}: {answer['detail']}")
                 sent.append((text, answer["text"], expected))
             shares = [s for _, summary, expected in sent if (s := keyword_share(summary, expected)) is not None]
-            rows.append((name, "stand-in", len(sent), *score([(text, summary) for text, summary, _ in sent]),
-                         f"{statistics.mean(shares):.1%}" if shares else "-", None))
+            rows.append((name, "stand-in", len(sent), *score([(text, summary) for text, summary, _ in sent]), mean_share(shares), None))
     finally:
         standin.close()
     return rows
@@ -144,6 +143,11 @@ def standin_rows(sets: dict[str, list[tuple[str, list[str]]]], limit: int, lengt
 
 def keyword_share(summary: str, keywords: list[str]) -> float | None:
     return sum(k.lower() in summary.lower() for k in keywords) / len(keywords) if keywords else None
+
+
+def mean_share(shares: list[float]) -> str:
+    """The mean keyword share as the table shows it ("-" for a set without expected keywords)."""
+    return f"{statistics.mean(shares):.1%}" if shares else "-"
 
 
 def main() -> int:
@@ -178,8 +182,7 @@ def main() -> int:
                     keywords[who].append(share)
         for who in ("baseline", "hearth"):
             n, invented, cut, talk = totals[who]
-            kw = f"{statistics.mean(keywords[who]):.1%}" if keywords[who] else "-"
-            rows.append((name, who, len(cases), n, invented, cut, talk, kw, statistics.median(first[who])))
+            rows.append((name, who, len(cases), n, invented, cut, talk, mean_share(keywords[who]), statistics.median(first[who])))
     services.close()
     if args.standin:
         rows += standin_rows(sets, args.standin, args.length)
