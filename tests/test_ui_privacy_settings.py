@@ -19,7 +19,7 @@ from app.core.activity import Activity
 from app.core.ledger import Ledger, LedgerEntry
 from app.core.routing.escalation import names_file
 from app.core.tasks.result import TaskResult
-from app.ui.privacy_view import labelled_days
+from app.ui.privacy_view import count_ticks, labelled_days
 
 
 @pytest.fixture
@@ -127,6 +127,7 @@ def test_the_ledger_shows_each_request_its_payload_and_the_chart(qtbot, window, 
     assert json.loads(view.payload.toPlainText()) == payload
     today = view.chart.days[-1]
     assert (today.local, today.cloud) == (1, 1) and len(view.chart.days) == 14
+    assert view.chart.ticks == [0, 1]  # the axis marks follow the busiest day
     assert "1 request answered on this computer" in view.savings.text() and "$0.0020 more" in view.savings.text()
     image = view.chart.grab().toImage()
     colours = {image.pixelColor(x, y).name() for x in range(image.width() * 9 // 10, image.width()) for y in range(image.height())}
@@ -141,6 +142,12 @@ def test_the_chart_dates_today_and_about_a_week_of_days_evenly(count):
     dated = labelled_days(count)
     assert dated[-1] == count - 1  # today: its date was missing under the 14-day chart's busiest bars
     assert len({b - a for a, b in zip(dated, dated[1:])}) <= 1 and 1 <= len(dated) <= 8
+
+
+@pytest.mark.parametrize("top,ticks", [(0, [0, 1]), (1, [0, 1]), (4, [0, 1, 2, 3, 4]), (7, [0, 2, 4, 6, 8]),
+                                       (11, [0, 5, 10, 15]), (100, [0, 50, 100]), (1234, [0, 500, 1000, 1500])])
+def test_the_chart_marks_round_steps_up_to_the_busiest_day(top, ticks):
+    assert count_ticks(top) == ticks  # it marked only 0 and the maximum: an 11-request bar had nothing to read off between
 
 
 def test_settings_import_verify_and_reload_the_model_in_the_background(qtbot, window, services, copy_model, monkeypatch):

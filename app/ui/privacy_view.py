@@ -5,8 +5,9 @@ ledger of everything that did leave, with a chart of local against cloud request
 from __future__ import annotations
 
 import json
+import math
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRectF, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -86,6 +87,17 @@ def labelled_days(count: int) -> list[int]:
     return [n for n in range(count) if (count - 1 - n) % step == 0]
 
 
+def count_ticks(top: int) -> list[int]:
+    """The y-axis marks for bars up to `top` requests: 0 and at most four round steps (1, 2 or 5
+    times a power of ten), the last at or above `top`, so a bar's height reads off a line."""
+    top, scale = max(top, 1), 1
+    while True:
+        for step in (scale, 2 * scale, 5 * scale):
+            if math.ceil(top / step) <= 4:
+                return [step * n for n in range(math.ceil(top / step) + 1)]
+        scale *= 10
+
+
 class ActivityChart(QWidget):
     """Requests per day, local against cloud, as paired bars."""
 
@@ -94,11 +106,13 @@ class ActivityChart(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.days: list[Day] = []
+        self.ticks = count_ticks(0)
         self.setMinimumHeight(170)
         self.setAccessibleName("Requests per day, on this computer and sent to the cloud")
 
     def set_days(self, days: list[Day]) -> None:
         self.days = days
+        self.ticks = count_ticks(max([0] + [max(d.local, d.cloud) for d in days]))
         self.setToolTip("\n".join(f"{d.date}: {d.local} local, {d.cloud} cloud" for d in days if d.local or d.cloud) or "no requests yet")
         self.update()
 
@@ -107,7 +121,7 @@ class ActivityChart(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         text = self.palette().color(self.foregroundRole())
         area = QRectF(36, 24, self.width() - 46, self.height() - 50)
-        top = max([1] + [max(d.local, d.cloud) for d in self.days])
+        top = self.ticks[-1]
         p.setPen(text)
         metrics, x = p.fontMetrics(), 8.0
         for label, color in (("Requests per day:", None), ("on this computer", self.LOCAL), ("sent to the cloud", self.CLOUD)):
@@ -116,8 +130,15 @@ class ActivityChart(QWidget):
                 x += 14
             p.drawText(QRectF(x, 0, metrics.horizontalAdvance(label) + 4, 20), Qt.AlignmentFlag.AlignLeft, label)
             x += metrics.horizontalAdvance(label) + 14
-        p.drawText(QRectF(0, area.top() - 6, 32, 14), Qt.AlignmentFlag.AlignRight, str(top))
-        p.drawText(QRectF(0, area.bottom() - 8, 32, 14), Qt.AlignmentFlag.AlignRight, "0")
+        grid = QColor(text)
+        grid.setAlpha(50)
+        for tick in self.ticks:
+            y = area.bottom() - area.height() * tick / top
+            p.drawText(QRectF(0, y - 7, 32, 14), Qt.AlignmentFlag.AlignRight, str(tick))
+            if tick:
+                p.setPen(grid)
+                p.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
+                p.setPen(text)
         p.drawLine(area.bottomLeft(), area.bottomRight())
         if not self.days:
             p.end()
