@@ -153,3 +153,23 @@ def test_ask_me_shows_the_redacted_payload_and_sends_only_on_send(qtbot, shared_
         assert "declined" in window.statusBar().currentMessage()
     window.close()
     services.close()
+
+
+def test_the_status_bar_says_what_the_page_shown_last_reported(qtbot, window):
+    from app.ui.main_window import GREETING
+
+    bar = window.statusBar()
+    window.show_view(2)
+    window.tasks.status.emit("Done: 4 results")
+    assert bar.currentMessage() == "Done: 4 results"
+    window.show_view(0)
+    assert bar.currentMessage() == GREETING  # it stayed on every page: the Library said "Done: 4 results"
+    window.show_view(1)
+    window.library.status.emit("1 indexed, 0 unchanged, 0 failed")
+    assert bar.currentMessage() == "1 indexed, 0 unchanged, 0 failed"  # background work is heard from any page
+    window.show_view(2)
+    assert bar.currentMessage() == "Done: 4 results"
+    window.show_view(0)
+    assert bar.currentMessage() == "1 indexed, 0 unchanged, 0 failed"
+    window.stack.setCurrentWidget(window.first_run)
+    assert bar.currentMessage() == GREETING

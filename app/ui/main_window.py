@@ -24,6 +24,7 @@ from app.ui.settings_view import SettingsView
 from app.ui.tasks_view import TasksView
 from app.ui.workers import GeneratorWorker, Jobs
 
+GREETING = "Everything stays on this computer unless you allow otherwise in Privacy."
 PARTS = (("library", "the document store"), ("embedder", "the embedder"), ("engine", "the language model"))
 
 
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.tabs)
         self.stack.addWidget(self.first_run)
         self.setCentralWidget(self.stack)
+        self.notices: dict[object, str] = {}  # each view's latest status message, shown again on its page
         self.drop_notice: QMessageBox | None = None  # what the last drop left out, and why
         self.model_offers: list[QMessageBox] = []  # "import this .gguf?", one per dropped model
         self._wire()
@@ -71,9 +73,8 @@ class MainWindow(QMainWindow):
         self.model_state = QLabel("")
         self.model_state.setAccessibleName("Model loading state")
         self.statusBar().addPermanentWidget(self.model_state)
-        self.statusBar().showMessage("Everything stays on this computer unless you allow otherwise in Privacy.")
-        if services.settings.warning:
-            self.statusBar().showMessage(services.settings.warning)
+        self.greeting = services.settings.warning or GREETING
+        self.statusBar().showMessage(self.greeting)
         self._restore()
         self.loader: GeneratorWorker | None = None
         self.tray = None  # app.run sets its Tray: while the tray shows the icon, closing hides the window
@@ -125,7 +126,9 @@ class MainWindow(QMainWindow):
     # -- wiring --------------------------------------------------------------------------
     def _wire(self) -> None:
         for view in (self.library, self.chat, self.tasks, self.privacy, self.settings_view):
-            view.status.connect(self.statusBar().showMessage)
+            view.status.connect(lambda message, view=view: self._notice(view, message))
+        self.tabs.currentChanged.connect(self._show_page_notice)
+        self.stack.currentChanged.connect(self._show_page_notice)
         self.library.documents_changed.connect(self.chat.refresh_collections)
         self.library.documents_changed.connect(self.tasks.refresh_documents)
         self.chat.answered.connect(self.privacy.refresh)
@@ -133,6 +136,16 @@ class MainWindow(QMainWindow):
         self.settings_view.theme_changed.connect(self._theme_changed)
         self.library.collections.dropped.connect(lambda items, name: self.take_drop(sort_dropped(items), name))
         self.tasks.files_dropped.connect(lambda items: self.take_drop(sort_dropped(items), for_task=True))
+
+    def _notice(self, view, message: str) -> None:
+        """Shown at once, from any page (an ingest that ends while you read Chat says so), and
+        kept for the view's own page: "Done: 4 results" is the Tasks page's, not the Library's."""
+        self.notices[view] = message
+        self.statusBar().showMessage(message)
+
+    def _show_page_notice(self, *_args) -> None:
+        page = self.tabs.currentWidget() if self.stack.currentWidget() is self.tabs else None
+        self.statusBar().showMessage(self.notices.get(page, self.greeting))
 
     def _theme_changed(self, name: str) -> None:
         theme.apply(name)
