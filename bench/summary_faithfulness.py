@@ -11,6 +11,8 @@ summary one part scored against the whole text, untimed (it does not stream here
 every part:
   - invented: parts with a number their passage does not hold (each run of digits on its own);
   - unfinished: parts that end mid-sentence without saying so (the token limit stopped them);
+  - ends in …: parts that say they were cut, ending in an ellipsis (a cut one that retells no
+    sentence of its passage; one that does gives way to that sentence);
   - prompt talk: parts with a sentence about "the passage", the prompt's word, not the document's;
   - keywords: for the own set, the share of its expected keywords the summary holds;
   - first words: median seconds from the call to the first words streamed (the check waits for a
@@ -113,12 +115,13 @@ def unfinished(passage: str, out: str) -> bool:
     return bool(out) and not out.endswith(_ENDS) and _folded(out)[-30:] not in _folded(passage)
 
 
-def score(parts: list[tuple[str, str]]) -> tuple[int, int, int, int]:
+def score(parts: list[tuple[str, str]]) -> tuple[int, int, int, int, int]:
     from app.core.tasks.summarize import about_the_prompt, invented_figures
 
     invented = sum(bool(invented_figures(out, passage)) for passage, out in parts)
     prompt_talk = sum(about_the_prompt(out, passage) for passage, out in parts)
-    return len(parts), invented, sum(unfinished(passage, out) for passage, out in parts), prompt_talk
+    marked = sum(out.strip().endswith("\u2026") for _, out in parts)
+    return len(parts), invented, sum(unfinished(passage, out) for passage, out in parts), marked, prompt_talk
 
 
 def standin_rows(sets: dict[str, list[tuple[str, list[str]]]], limit: int, length: str) -> list[tuple]:
@@ -162,7 +165,7 @@ def main() -> int:
     services = Services()
     rows, sets = [], texts(args.limit)
     for name, cases in sets.items():
-        totals = {"baseline": [0, 0, 0, 0], "hearth": [0, 0, 0, 0]}
+        totals = {"baseline": [0] * 5, "hearth": [0] * 5}
         first = {"baseline": [], "hearth": []}
         keywords = {"baseline": [], "hearth": []}
         for n, (text, expected) in enumerate(cases):
@@ -181,23 +184,23 @@ def main() -> int:
                 if (share := keyword_share(whole, expected)) is not None:
                     keywords[who].append(share)
         for who in ("baseline", "hearth"):
-            n, invented, cut, talk = totals[who]
-            rows.append((name, who, len(cases), n, invented, cut, talk, mean_share(keywords[who]), statistics.median(first[who])))
+            n, invented, cut, marked, talk = totals[who]
+            rows.append((name, who, len(cases), n, invented, cut, marked, talk, mean_share(keywords[who]), statistics.median(first[who])))
     services.close()
     if args.standin:
         rows += standin_rows(sets, args.standin, args.length)
         rows.sort(key=lambda row: list(sets).index(row[0]))  # each set's rows together (the sort is stable)
     print(f"\nsummaries ({args.length}), SmolLM2 default model; stand-in: Qwen2.5-Coder-1.5B on the first {args.standin} texts"
           " of each set, one part per text; parts = one model summary each")
-    print(f"{'set':<18} {'who':<9} {'texts':>5} {'parts':>5} {'invented':>14} {'unfinished':>14} {'prompt talk':>14}"
+    print(f"{'set':<18} {'who':<9} {'texts':>5} {'parts':>5} {'invented':>14} {'unfinished':>14} {'ends in …':>14} {'prompt talk':>14}"
           f" {'keywords':>8} {'first words':>11}")
-    for name, who, count, n, invented, cut, talk, kw, seconds in rows:
-        print(f"{name:<18} {who:<9} {count:>5} {n:>5} " + " ".join(f"{k:>5} {k / max(n, 1):>8.1%}" for k in (invented, cut, talk))
+    for name, who, count, n, invented, cut, marked, talk, kw, seconds in rows:
+        print(f"{name:<18} {who:<9} {count:>5} {n:>5} " + " ".join(f"{k:>5} {k / max(n, 1):>8.1%}" for k in (invented, cut, marked, talk))
               + f" {kw:>8} " + (f"{seconds:>9.2f} s" if seconds is not None else f"{'-':>11}"))
     for name in dict.fromkeys(r[0] for r in rows):
         base, ours = (r for r in rows if r[0] == name and r[1] != "stand-in")
         print(f"{name}: invented figures {ours[4]}/{ours[3]} vs baseline {base[4]}/{base[3]}; "
-              f"first words {ours[8] / max(base[8], 1e-9):.2f}x the baseline's time")
+              f"first words {ours[9] / max(base[9], 1e-9):.2f}x the baseline's time")
     return 0
 
 

@@ -76,11 +76,18 @@ def test_a_sentence_about_the_prompt_gives_way_to_the_one_it_retold_or_is_droppe
     assert kept == "The passage of the bill took a week."  # the document's own word
 
 
-def test_the_sentence_the_token_limit_cut_ends_in_an_ellipsis_not_in_half_a_word():
+def test_the_sentence_the_token_limit_cut_gives_way_to_the_one_it_retold():
+    # it read "...in room 4B. Please bring the revised travel figures; the board was unhappy that costs rose 12% last quarter, and we…"
+    cut = ["Costs rose 12% last quarter.", " The budget review moved to Thursday, and we ne"]
+    assert _checked(cut, tokens_out=64)[1] == "Costs rose 12% last quarter. The budget review moved to Thursday 14 March at 10:00 in room 4B."
+    assert _checked(cut, tokens_out=40)[1] == "Costs rose 12% last quarter. The budget review moved to Thursday, and we ne"  # the model ended it
+    assert _checked(["Costs rose 12% last quarter, the board"], tokens_out=64)[1] == "Costs rose 12% last quarter."
+
+
+def test_the_sentence_the_token_limit_cut_retelling_nothing_ends_in_an_ellipsis_not_in_half_a_word():
     cut = ["Costs rose 12% last quarter.", " The board was unhappy, and we ne"]
     assert _checked(cut, tokens_out=64)[1] == "Costs rose 12% last quarter. The board was unhappy, and we\u2026"
-    assert _checked(cut, tokens_out=40)[1] == "Costs rose 12% last quarter. The board was unhappy, and we ne"  # the model ended it
-    assert _checked(["Costs rose 12% last quarter, the board"], tokens_out=64)[1] == "Costs rose 12% last quarter, the\u2026"
+    assert _checked(["Costs rose 12% last quarter. Costs rose"], tokens_out=64)[1] == "Costs rose 12% last quarter."  # quoted once
     assert _checked(["Costs rose 12% last quarter.\nThe board met."], tokens_out=64)[1] == "Costs rose 12% last quarter. The board met."
 
 

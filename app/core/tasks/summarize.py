@@ -12,7 +12,7 @@ passage's sentence it shares most words with (the one it retold: its fact stays,
 figures), or is dropped when it shares none; so does a sentence about the prompt rather than
 the document ("The passage provides a clear explanation...", "Here's a revised version of the
 passage": the word is the prompt's, which the document lacks). The unfinished one the limit
-cut ends in an ellipsis. What streams is the summary. A part left with nothing is given its
+cut gives way to the sentence it retold too, or ends in an ellipsis. What streams is the summary. A part left with nothing is given its
 passage's most central sentences instead: quoted, so faithful.
 """
 
@@ -102,9 +102,10 @@ def retold(sentence: str, passage: str) -> str | None:
 
 def faithful_sentences(stream, passage: str, gen: Generation, max_tokens: int) -> Generator[str, None, str]:
     """Pass the model's text on a sentence at a time; a sentence with invented figures, or about
-    the prompt, gives way to the passage's sentence it retold (quoted once), and the one the
-    token limit cut ends in an ellipsis (what it says is often the part's main fact, so it is
-    kept). Returns what was passed on."""
+    the prompt, gives way to the passage's sentence it retold (quoted once). So does the one the
+    token limit cut: what it says is often the part's main fact, and "...costs rose 12%, and we"
+    reads as broken; when it retells none, it ends in an ellipsis, without half a word.
+    Returns what was passed on."""
     kept: list[str] = []
 
     def keep(sentence: str):
@@ -122,8 +123,8 @@ def faithful_sentences(stream, passage: str, gen: Generation, max_tokens: int) -
         for sentence in complete:
             yield from keep(sentence)
     tail = buffer.strip()
-    if gen.tokens_out >= max_tokens and tail and not tail.endswith(_ENDS):  # the limit cut it: say so, without half a word
-        tail = (tail.rsplit(None, 1)[0] if " " in tail else tail).rstrip(",;:-\u2013 ") + "\u2026"
+    if gen.tokens_out >= max_tokens and tail and not tail.endswith(_ENDS):  # the limit cut it
+        tail = retold(tail, passage) or (tail.rsplit(None, 1)[0] if " " in tail else tail).rstrip(",;:-\u2013 ") + "\u2026"
     yield from keep(tail)
     return " ".join(kept)
 
