@@ -85,8 +85,10 @@ def test_a_refusal_shows_what_it_searched_not_sources(qtbot, window):
     row = chat.chip_row.indexOf
     assert row(quoted) < row(chat.chips[0]) < row(also) < min(row(chip) for chip in chat.chips[1:])
     assert answered.citations[0].quote in answered.text
+    assert "answers with this score were right" in chat.confidence.toolTip()
     refused = ask_through_widgets(qtbot, chat, "What is the office Wi-Fi password?")
     assert refused.abstained and chat.chips
+    assert "a refusal was right" in chat.confidence.toolTip()  # it said "answers with this score" of a refusal
     [searched] = chat.headings
     assert searched.text() == "Searched:" and "none of them answers" in searched.toolTip()
     qtbot.waitUntil(searched.isVisible, timeout=2_000)

@@ -37,12 +37,13 @@ ALL = "All collections"
 ID_ROLE = Qt.ItemDataRole.UserRole
 
 
-def confidence_badge(label: QLabel, confidence: float) -> None:
+def confidence_badge(label: QLabel, confidence: float, abstained: bool = False) -> None:
     color = "#2e7d32" if confidence >= 0.7 else "#b26a00" if confidence >= 0.4 else "#c62828"
     words = "high" if confidence >= 0.7 else "medium" if confidence >= 0.4 else "low"
     label.setText(f"Confidence {confidence:.0%} ({words})")
     label.setStyleSheet(f"QLabel {{ background: {color}; color: white; border-radius: 8px; padding: 2px 8px; }}")
-    label.setToolTip("Calibrated on labelled questions: how often answers with this score were right")
+    label.setToolTip("How often a refusal was right on the labelled questions it was fitted on: the documents really did not answer them"
+                     if abstained else "Calibrated on labelled questions: how often answers with this score were right")
     label.show()
 
 
@@ -374,7 +375,7 @@ class ChatView(QWidget):
         self.last_result = result
         if result.route == "cloud":
             self.answer.setPlainText(result.text)  # the local draft streamed first; the cloud's answer replaces it
-        confidence_badge(self.confidence, result.confidence)
+        confidence_badge(self.confidence, result.confidence, result.abstained)
         route_badge(self.route, result)
         for heading, cited in source_groups(result.citations, result.abstained, result.route):
             label = QLabel(heading)  # what the chips after it are
