@@ -4,6 +4,7 @@ and the CSV export the same (the table showed the total of "EUR 4,800.00" as "48
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,30 @@ def test_the_table_and_its_csv_show_amounts_as_the_invoice_writes_them(qapp, tmp
     model.to_csv(target)
     with Path(target).open(newline="", encoding="utf-8") as handle:
         assert list(csv.reader(handle))[1][headers.index("total")] == "4800.00"
+
+
+def test_a_value_the_local_run_is_unsure_of_is_tinted_and_its_tooltip_says_so(qapp, tmp_path):
+    from app.ui.extraction_model import UNSURE
+
+    model = ExtractionModel()
+    model.reset(["invoice_number", "total", "vendor"])
+    confidence = {"invoice_number": 0.97, "total": 0.42, "vendor": 0.0}
+    model.add(ExtractionRow("a.txt", None, {"invoice_number": "INV-7", "total": 12.5, "vendor": None}, {}, 0.3, "local", None,
+                            field_confidence=confidence))
+    # the cloud answered "total" (asked because unsure): it has no local confidence, so no tint
+    model.add(ExtractionRow("b.txt", None, {"invoice_number": "INV-8", "total": 9.0, "vendor": "Acme"}, {}, 0.9, "cloud", None,
+                            field_confidence={"invoice_number": 0.97, "vendor": 0.95}))
+    column = {h: c for c, h in enumerate(model.headers())}
+
+    def tint(row, field):
+        return model.index(row, column[field]).data(Qt.ItemDataRole.BackgroundRole)
+
+    assert [tint(0, f) for f in ("invoice_number", "total", "vendor")] == [None, UNSURE, UNSURE]  # a value not found is unsure too
+    assert [tint(1, f) for f in ("invoice_number", "total", "vendor")] == [None, None, None]
+    assert model.index(0, column["File"]).data(Qt.ItemDataRole.BackgroundRole) is None
+    tip = model.index(0, column["total"]).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("Unsure (confidence 42%)") and "not found in the file" in tip
+    assert model.index(0, column["invoice_number"]).data(Qt.ItemDataRole.ToolTipRole) == "not found in the file"
+    target = tmp_path / "out.json"
+    model.to_json(target)
+    assert [r["field_confidence"] for r in json.loads(target.read_text())] == [confidence, {"invoice_number": 0.97, "vendor": 0.95}]

@@ -85,6 +85,13 @@ def test_extraction_over_many_files_fills_the_table_and_exports_what_it_shows(qt
     records = json.loads(target_json.read_text())
     assert [r["file"] for r in records] == [f.name for f in files]
     assert all(r["data"] == model.rows[n].data for n, r in enumerate(records))
+    # The cells the local run is unsure of are tinted, by the rule escalation asks the cloud by.
+    from app.core.tasks.extract import SURE
+
+    fields = headers[1:-2]
+    tinted = {(r, f) for r in range(10) for f in fields if model.index(r, headers.index(f)).data(Qt.ItemDataRole.BackgroundRole)}
+    assert tinted == {(r, f) for r, (_, result) in enumerate(results) for f in fields if result.field_confidence[f] < SURE}
+    assert all(records[r]["field_confidence"] == result.field_confidence for r, (_, result) in enumerate(results))
 
 
 def test_a_long_summary_shows_its_map_reduce_parts(qtbot, window, tmp_path):

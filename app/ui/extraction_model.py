@@ -1,5 +1,6 @@
 """Extraction over many files as a table model: one row per file, one column per schema field.
-A cell's tooltip is its evidence in the file; the table exports as CSV and JSON."""
+A cell's tooltip is its evidence in the file; a value the local run is unsure of is tinted, so a
+reviewer of 200 invoices checks those cells, not all of them; the table exports as CSV and JSON."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QColor
 
 from app.core.sources import SourceText
+from app.core.tasks.extract import SURE
+
+UNSURE = QColor(255, 179, 0, 70)  # translucent amber: the text on it reads on either theme
 
 
 @dataclass
@@ -24,6 +29,7 @@ class ExtractionRow:
     route: str
     source: SourceText | None
     error: str | None = None
+    field_confidence: dict[str, float] | None = None  # the local run's, per field; a field the cloud answered has none
 
 
 _LAST_DIGITS = re.compile(r"[.,](\d+)\D*$")
@@ -111,6 +117,12 @@ class ExtractionModel(QAbstractTableModel):
         span = row.spans.get(field)
         return row.source.text[span["start"]:span["end"]] if span and row.source is not None else None
 
+    @staticmethod
+    def unsure(row: ExtractionRow, field: str) -> float | None:
+        """The field's confidence when it is below the bar escalation asks the cloud from (SURE)."""
+        confidence = (row.field_confidence or {}).get(field)
+        return confidence if confidence is not None and confidence < SURE else None
+
     def evidence(self, row: ExtractionRow, field: str) -> str | None:
         span = self._span_for(row, field)
         if not span or row.source is None:
@@ -131,11 +143,15 @@ class ExtractionModel(QAbstractTableModel):
             value = (row.data or {}).get(self.field_of(index.column()) or "")
             # figures line up by their last digit (a yes/no is a bool, no figure)
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter) if type(value) in (int, float) else None
+        field = self.field_of(index.column())
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return UNSURE if field is not None and self.unsure(row, field) is not None else None
         if role == Qt.ItemDataRole.ToolTipRole:
-            field = self.field_of(index.column())
-            if field is not None:
-                return self.evidence(row, field) or "not found in the file"
-            return row.path
+            if field is None:
+                return row.path
+            where = self.evidence(row, field) or "not found in the file"
+            unsure = self.unsure(row, field)
+            return where if unsure is None else f"Unsure (confidence {unsure:.0%}): worth checking.\n{where}"
         return None
 
     def span(self, index: QModelIndex) -> tuple[ExtractionRow, dict] | None:
@@ -155,6 +171,6 @@ class ExtractionModel(QAbstractTableModel):
                 writer.writerow(self.display(row, c) for c in range(len(self.headers())))
 
     def to_json(self, path: Path) -> None:
-        records = [{"file": r.file, "path": r.path, "data": r.data, "confidence": r.confidence, "route": r.route, "error": r.error}
-                   for r in self.rows]
+        records = [{"file": r.file, "path": r.path, "data": r.data, "confidence": r.confidence, "field_confidence": r.field_confidence,
+                    "route": r.route, "error": r.error} for r in self.rows]
         Path(path).write_text(json.dumps(records, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

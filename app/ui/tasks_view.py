@@ -175,7 +175,7 @@ class TasksView(QWidget):
         exports = QHBoxLayout()
         self.csv_button = button("Export CSV…", "Save the table as CSV", self.export_csv, "Export the table as CSV")
         self.json_button = button("Export JSON…", "Save the table as JSON", self.export_json, "Export the table as JSON")
-        exports.addWidget(QLabel("Click a cell to see where its value is in the file."))
+        exports.addWidget(QLabel("Click a cell to see where its value is in the file; a tinted one is a value Hearth is unsure of."))
         exports.addStretch(1)
         exports.addWidget(self.csv_button)
         exports.addWidget(self.json_button)
@@ -451,7 +451,8 @@ class TasksView(QWidget):
 
     def _show_result(self, label, path, source, result) -> None:
         if result.task == "extract":
-            self.extraction.add(ExtractionRow(label, path, result.data, result.spans or {}, result.confidence, result.route, source))
+            self.extraction.add(ExtractionRow(label, path, result.data, result.spans or {}, result.confidence, result.route, source,
+                                              field_confidence=result.field_confidence))
             self.table.fit_columns()
             return
         if result.task == "classify":
