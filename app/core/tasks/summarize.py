@@ -12,8 +12,9 @@ passage's sentence it shares most words with (the one it retold: its fact stays,
 figures), or is dropped when it shares none; so does a sentence about the prompt rather than
 the document ("The passage provides a clear explanation...", "Here's a revised version of the
 passage": the word is the prompt's, which the document lacks). The unfinished one the limit
-cut gives way to the sentence it retold too, or ends in an ellipsis. What streams is the summary. A part left with nothing is given its
-passage's most central sentences instead: quoted, so faithful.
+cut gives way to the sentence it retold too, or ends in an ellipsis. What streams is the
+summary. A part left with nothing is given its passage's most central sentences instead:
+quoted, so faithful.
 """
 
 from __future__ import annotations
