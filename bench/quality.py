@@ -10,7 +10,8 @@ intents, with teach-by-example on its train examples), dynasent (sentiment), log
 part it prints: accuracy of the baseline, Hearth zero-shot, Hearth taught (where the set has
 train examples) and the stand-in cloud; the AUROC of Hearth's calibrated confidence against
 correctness; and, on the cases the stand-in answers (the first N per part, cached in
-bench/.cache), the accuracy-against-escalation curve of `auto`. --fit refits the shipped
+bench/.cache), the accuracy-against-escalation curve of `auto`. For extraction also the fields the
+table tints (confidence below SURE) and the share of the wrong fields among them. --fit refits the shipped
 calibration (resources/calibration) on the dev part only. The ask bench (bench/quality_ask.py)
 runs after, as it is.
 """
@@ -82,6 +83,20 @@ def run_case(services, case: dict, name: str, baselines: ps.Cache, model: str, r
                 "data": result.data, "uncertain": uncertain_fields(result, schema)}
     row |= {"conf": result.confidence, "raw": result.raw_confidence, "seconds": round(time.perf_counter() - started, 2)}
     return row
+
+
+def tinted(rows: list[dict]) -> dict:
+    """What the extraction table's tint (app.ui.extraction_model: confidence below SURE) asks a
+    reviewer to check: the share of fields tinted, the share of the wrong fields among them, and
+    how often an untinted field is right."""
+    from app.core.tasks.extract import SURE
+
+    cells = [(r["field_confidence"].get(k, 0.0) < SURE, right) for r in rows for k, right in r["fields"].items()]
+    count, wrong = sum(tint for tint, _ in cells), sum(not right for _, right in cells)
+    caught = sum(tint and not right for tint, right in cells)
+    untinted = [right for tint, right in cells if not tint]
+    return {"bar": SURE, "cells": len(cells), "tinted": count, "share": count / max(len(cells), 1), "wrong": wrong,
+            "wrong_tinted": caught, "recall": caught / max(wrong, 1), "untinted_right": sum(untinted) / max(len(untinted), 1)}
 
 
 def _exact(expected: dict, got) -> dict[str, bool]:
@@ -166,6 +181,10 @@ def report(name: str, which: str, rows: list[dict], cases: dict) -> dict:
         out["field_auroc"] = {k: auroc([r["field_confidence"].get(k, 0.0) for r in rows], [r["fields"][k] for r in rows]) for k in rows[0]["fields"]}
         print("  AUROC per field (its confidence against that field right): "
               + "  ".join(f"{k} {v:.3f}" if v is not None else f"{k} -" for k, v in out["field_auroc"].items()))
+        out["tinted"] = tinted(rows)
+        t = out["tinted"]
+        print(f"  tinted in the table (confidence below SURE {t['bar']:g}): {t['tinted']}/{t['cells']} fields ({t['share']:.0%}), "
+              f"holding {t['wrong_tinted']} of the {t['wrong']} wrong ones ({t['recall']:.0%}); untinted fields right {t['untinted_right']:.1%}")
     print(f"  AUROC of confidence: {out['auroc'] if out['auroc'] is None else round(out['auroc'], 3)}"
           + (f"  (taught {round(out['auroc_taught'], 3) if out['auroc_taught'] is not None else None})" if "auroc_taught" in out else ""))
     if sub:
