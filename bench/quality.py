@@ -10,10 +10,10 @@ intents, with teach-by-example on its train examples), dynasent (sentiment), log
 part it prints: accuracy of the baseline, Hearth zero-shot, Hearth taught (where the set has
 train examples) and the stand-in cloud; the AUROC of Hearth's calibrated confidence against
 correctness; and, on the cases the stand-in answers (the first N per part, cached in
-bench/.cache), the accuracy-against-escalation curve of `auto`. For extraction also the fields the
-table tints (confidence below SURE) and the share of the wrong fields among them. --fit refits the shipped
-calibration (resources/calibration) on the dev part only. The ask bench (bench/quality_ask.py)
-runs after, as it is.
+bench/.cache), the accuracy-against-escalation curve of `auto`. For extraction, also the fields
+the table tints (confidence below SURE) and the share of the wrong fields among them. --fit
+refits the shipped calibration (resources/calibration) on the dev part only. The ask bench
+(bench/quality_ask.py) runs after, as it is.
 """
 
 from __future__ import annotations
