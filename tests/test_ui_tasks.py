@@ -91,6 +91,7 @@ def test_extraction_over_many_files_fills_the_table_and_exports_what_it_shows(qt
     fields = headers[1:-2]
     tinted = {(r, f) for r in range(10) for f in fields if model.index(r, headers.index(f)).data(Qt.ItemDataRole.BackgroundRole)}
     assert tinted == {(r, f) for r, (_, result) in enumerate(results) for f in fields if result.field_confidence[f] < SURE}
+    assert 0 < len(tinted) < 10 * len(fields), "some cells tinted, not all: the tint tells them apart"
     assert all(records[r]["field_confidence"] == result.field_confidence for r, (_, result) in enumerate(results))
 
 
