@@ -136,14 +136,13 @@ class ExtractionModel(QAbstractTableModel):
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        row = self.rows[index.row()]
+        row, field = self.rows[index.row()], self.field_of(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             return self.display(row, index.column())
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            value = (row.data or {}).get(self.field_of(index.column()) or "")
+            value = (row.data or {}).get(field or "")
             # figures line up by their last digit (a yes/no is a bool, no figure)
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter) if type(value) in (int, float) else None
-        field = self.field_of(index.column())
         if role == Qt.ItemDataRole.BackgroundRole:
             return UNSURE if field is not None and self.unsure(row, field) is not None else None
         if role == Qt.ItemDataRole.ToolTipRole:
